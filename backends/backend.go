@@ -1,0 +1,119 @@
+// Package backends holds what authwire needs from a web framework and the
+// adapters that provide it for net/http, Gin and Fiber.
+//
+// The core (package auth) never sees a framework type. It sees an [Exchange]
+// (one request and its response) and installs a [Guard] through a [Backend].
+// Anyone can write a Backend for another framework; package
+// backends/backendtest checks it behaves like the built-in ones.
+package backends
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// ErrUnknownApp is returned by [Detect] for an application value that no
+// built-in adapter recognises.
+var ErrUnknownApp = errors.New("backends: unrecognised application type; pass a custom Backend")
+
+// ErrRoutesBeforeGuard is wrapped by the error Install returns when the
+// application already has routes the guard could not run before. Gin
+// attaches middleware only to routes registered after it, and Fiber runs
+// its stack in registration order, so such routes would be served without
+// authentication: register routes after auth.New.
+var ErrRoutesBeforeGuard = errors.New("backends: routes were registered before the guard; register routes after auth.New")
+
+// ErrBodyTooLarge is returned by [Exchange.Body] for a body over its limit.
+var ErrBodyTooLarge = errors.New("backends: request body too large")
+
+// Backend connects authwire to one web framework.
+type Backend interface {
+	// Name is a short lower-case name for logs, such as "net/http".
+	Name() string
+	// Install arranges for guard to run before every request the
+	// application serves, including requests for paths it has no route
+	// for. It is called once. A backend that cannot guard routes that
+	// already exist must return an error rather than leave them open.
+	Install(guard Guard) error
+	// Routing describes how the framework maps a request path onto its
+	// routes, so that public-route patterns are judged the same way.
+	Routing() Routing
+}
+
+// Routing describes how a framework compares request paths with routes.
+// The zero value is exact, case-sensitive matching (net/http, Gin).
+type Routing struct {
+	// CaseInsensitive is true when "/Admin" reaches the route "/admin".
+	CaseInsensitive bool
+	// IgnoreTrailingSlash is true when "/admin/" reaches the route "/admin".
+	IgnoreTrailingSlash bool
+}
+
+// Guard decides a request before the application sees it. It returns true
+// to let the request through; otherwise it has written the response itself.
+type Guard func(x Exchange) (pass bool)
+
+// Exchange is the framework-neutral view of one request and its response
+// that a [Guard] works on. Its methods are called from the request's own
+// goroutine only, and it is not valid after the guard returns: adapters
+// may reuse it for a later request.
+//
+// Strings returned by Method, Path and RawPath may share memory with the
+// framework's request buffers (Fiber and fasthttp reuse them once the
+// request ends): use them during the call and copy (strings.Clone) any
+// that must outlive it. Header, Cookie, Host and RemoteAddr return strings
+// that are safe to keep, because authenticators turn them into identities,
+// sessions and rate-limit keys, with one exception: Header("Authorization")
+// may share memory too. It carries credentials, which must never be kept;
+// what is derived from it (a user name) must be built as a new string.
+type Exchange interface {
+	// Context is the request's context.
+	Context() context.Context
+	// Method is the request method, such as "GET".
+	Method() string
+	// Path is the path exactly as the framework matches it against its
+	// routes, before the case and trailing-slash folding that [Routing]
+	// reports: the percent-decoded path for net/http and Gin (by default),
+	// the path as received for Fiber (unless its UnescapePath is set).
+	// Public-route patterns are judged against it, so it must never differ
+	// from what the router sees.
+	Path() string
+	// RawPath is the path as received, with its escapes, or "" when it
+	// holds no escapes.
+	RawPath() string
+	// Query is the raw query string, without the "?", or "".
+	Query() string
+	// Body reads the whole request body, at most limit bytes; a longer
+	// body is an error wrapping [ErrBodyTooLarge]. It is called at most
+	// once, and only by guards that answer the request themselves.
+	Body(limit int) ([]byte, error)
+	// Header returns the first value of the named request header, or "".
+	Header(name string) string
+	// HeaderCount returns how many times the named request header occurs.
+	HeaderCount(name string) int
+	// Cookie returns the value of the named request cookie, or "".
+	Cookie(name string) string
+	// RemoteAddr is the network address of the peer, as "host:port".
+	RemoteAddr() string
+	// Host is the request's Host header.
+	Host() string
+	// TLS reports whether the request arrived over TLS.
+	TLS() bool
+
+	// SetHeader sets a response header, replacing earlier values.
+	SetHeader(name, value string)
+	// AddHeader adds a response header value.
+	AddHeader(name, value string)
+	// SetCookie adds a Set-Cookie response header.
+	SetCookie(c *http.Cookie)
+	// Write sends the response status, a Content-Type and body. It is
+	// called at most once per exchange and ends the response.
+	Write(status int, contentType string, body []byte)
+
+	// Attach stores value for the handlers that run after the guard: in
+	// the request's context under key, and under name in the framework's
+	// own per-request store where it has one (Gin's c.Set, Fiber's
+	// c.Locals).
+	Attach(key any, name string, value any)
+}

@@ -1,0 +1,148 @@
+package backends
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"unsafe"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// fiberExchange is the Exchange of one Fiber request.
+//
+// Method, Path and RawPath return strings that alias the Ctx's buffers
+// (Fiber's own zero-copy strings); Header, Cookie and Host copy, so their
+// values stay valid after Fiber reuses the Ctx for another request. The
+// one exception is the Authorization header: it holds credentials, which
+// nothing may keep, so it is not copied (see [Exchange]).
+type fiberExchange struct {
+	c *fiber.Ctx
+
+	// name and boxed cache the last Attach name as an interface value:
+	// converting a string to the key type of c.Locals allocates, and the
+	// name is the same on every request. They survive pooling.
+	name  string
+	boxed any
+}
+
+// FiberExchange returns the Exchange of a Fiber request, for code that
+// answers on authwire's behalf from inside a Fiber handler.
+func FiberExchange(c *fiber.Ctx) Exchange {
+	return &fiberExchange{c: c}
+}
+
+func (x *fiberExchange) Context() context.Context { return x.c.UserContext() }
+func (x *fiberExchange) Method() string           { return x.c.Method() }
+
+// Path is the path Fiber routes: as received, or decoded when the app's
+// UnescapePath is set (c.Path()). Case and trailing-slash folding are
+// left to the core, which learns them from Routing.
+func (x *fiberExchange) Path() string { return x.c.Path() }
+
+// RawPath is the path as received when it holds an escape, else "".
+func (x *fiberExchange) RawPath() string {
+	p := x.c.Context().URI().PathOriginal()
+	if bytes.IndexByte(p, '%') < 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(p), len(p))
+}
+
+func (x *fiberExchange) Header(name string) string {
+	v := x.c.Context().Request.Header.Peek(name)
+	if len(name) == len("Authorization") && strings.EqualFold(name, "Authorization") {
+		return unsafe.String(unsafe.SliceData(v), len(v))
+	}
+	return string(v)
+}
+func (x *fiberExchange) HeaderCount(name string) int {
+	return len(x.c.Context().Request.Header.PeekAll(name))
+}
+func (x *fiberExchange) Cookie(name string) string {
+	return string(x.c.Context().Request.Header.Cookie(name))
+}
+
+// RemoteAddr is the peer's address as net.Addr.String formats it, built
+// with one allocation instead of net.TCPAddr.String's two.
+func (x *fiberExchange) RemoteAddr() string {
+	a := x.c.Context().RemoteAddr()
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || ta.Zone != "" {
+		return a.String()
+	}
+	ap := ta.AddrPort()
+	if !ap.Addr().IsValid() {
+		return a.String()
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+}
+func (x *fiberExchange) Host() string { return string(x.c.Context().Request.Host()) }
+func (x *fiberExchange) TLS() bool    { return x.c.Context().IsTLS() }
+func (x *fiberExchange) SetHeader(name, value string) {
+	x.c.Context().Response.Header.Set(name, value)
+}
+func (x *fiberExchange) AddHeader(name, value string) {
+	x.c.Context().Response.Header.Add(name, value)
+}
+
+// SetCookie adds c as a Set-Cookie header, serialised by net/http. A nil
+// or invalid cookie (one http.Cookie.String renders as "") is dropped.
+func (x *fiberExchange) SetCookie(c *http.Cookie) {
+	if c == nil {
+		return
+	}
+	if v := c.String(); v != "" {
+		x.c.Context().Response.Header.Add("Set-Cookie", v)
+	}
+}
+
+// Write sets the status, headers and body. The Fiber chain ends because
+// the guard's handler returns without calling c.Next(). A HEAD request
+// gets no body.
+func (x *fiberExchange) Write(status int, contentType string, body []byte) {
+	r := &x.c.Context().Response
+	r.SetStatusCode(status)
+	r.Header.SetContentType(contentType)
+	r.Header.Set("X-Content-Type-Options", "nosniff")
+	if x.c.Context().IsHead() {
+		r.ResetBody()
+		return
+	}
+	r.SetBody(body)
+}
+
+// Attach stores value in the user context (c.UserContext(), where
+// auth.FromContext finds it) under key, and in c.Locals under name. A key
+// context.WithValue would refuse (nil or not comparable) attaches nothing
+// to the context.
+func (x *fiberExchange) Attach(key any, name string, value any) {
+	if attachable(key) {
+		x.c.SetUserContext(context.WithValue(x.c.UserContext(), key, value))
+	}
+	if name == "" {
+		return
+	}
+	if x.boxed == nil || x.name != name {
+		x.name, x.boxed = name, name
+	}
+	x.c.Locals(x.boxed, value)
+}
+
+func (x *fiberExchange) Query() string {
+	return string(x.c.Context().URI().QueryString())
+}
+
+// Body returns a copy of the body fasthttp has already read (within the
+// app's BodyLimit), refusing one over limit.
+func (x *fiberExchange) Body(limit int) ([]byte, error) {
+	b := x.c.Body()
+	if len(b) > limit {
+		return nil, fmt.Errorf("%w: limit %d", ErrBodyTooLarge, limit)
+	}
+	return append([]byte(nil), b...), nil
+}
