@@ -1,0 +1,262 @@
+package auth
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/authwire/authwire/backends"
+)
+
+//go:embed templates/login.html
+var loginHTML string
+
+// loginCSRFCookie holds the random value the login form's token is bound to.
+const loginCSRFCookie = "authwire_login"
+
+// logoutMarkerCookie tells the guard that this browser logged out while
+// it may still hold cached Basic credentials (see basicRechallenge).
+const logoutMarkerCookie = "authwire_logged_out"
+
+// loginFlow serves the login form, takes its posts and serves logout.
+type loginFlow struct {
+	path, logoutPath string
+	title            string
+	tmpl             *template.Template
+	allowedHosts     []string
+	maxBody          int
+	form             bool // the form is on; otherwise only logout is served
+	sessions         *sessionManager
+	passwords        *passwordCheck
+	proxies          trustedProxies
+	replies          replies
+}
+
+func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwordCheck, proxies trustedProxies) (*loginFlow, error) {
+	f := &loginFlow{
+		path: "/login", logoutPath: "/logout", title: realm, maxBody: 8 << 10,
+		sessions: sm, passwords: pc, proxies: proxies, replies: newReplies(),
+	}
+	if cfg == nil {
+		return f, nil
+	}
+	f.form = true
+	if cfg.Path != "" {
+		f.path = cfg.Path
+	}
+	if cfg.LogoutPath != "" {
+		f.logoutPath = cfg.LogoutPath
+	}
+	for _, p := range []string{f.path, f.logoutPath} {
+		if len(p) < 2 || p[0] != '/' || safeRedirect(p, nil, "") != p {
+			return nil, errors.Join(ErrInvalidConfig, errors.New("auth: login and logout paths must be plain absolute paths such as /login"))
+		}
+	}
+	if f.path == f.logoutPath {
+		return nil, errors.Join(ErrInvalidConfig, errors.New("auth: the login and logout paths must differ"))
+	}
+	if cfg.Title != "" {
+		f.title = cfg.Title
+	}
+	f.allowedHosts = cfg.AllowedRedirectHosts
+	if cfg.MaxBodyBytes < 0 {
+		return nil, errors.Join(ErrInvalidConfig, errors.New("auth: negative MaxBodyBytes"))
+	}
+	if cfg.MaxBodyBytes > 0 {
+		f.maxBody = cfg.MaxBodyBytes
+	}
+	f.tmpl = cfg.Template
+	if f.tmpl == nil {
+		f.tmpl = template.Must(template.New("login").Parse(loginHTML))
+	}
+	return f, nil
+}
+
+// serve handles x if it is for the login or logout path, and reports
+// whether it did.
+func (f *loginFlow) serve(x backends.Exchange) bool {
+	switch p := x.Path(); {
+	case f.form && p == f.path:
+		switch x.Method() {
+		case http.MethodGet, http.MethodHead:
+			f.showForm(x, x.Header("Referer"), "", "", http.StatusOK)
+		case http.MethodPost:
+			f.submit(x)
+		default:
+			methodNotAllowed(x, "GET, HEAD, POST")
+		}
+		return true
+	case p == f.logoutPath:
+		if x.Method() != http.MethodPost {
+			methodNotAllowed(x, "POST")
+			return true
+		}
+		f.logout(x)
+		return true
+	}
+	return false
+}
+
+// showForm renders the form with a CSRF token bound to a random cookie,
+// which is made if the browser has none yet.
+func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, status int) {
+	bind := x.Cookie(loginCSRFCookie)
+	if len(bind) < 32 {
+		var err error
+		if bind, err = newSessionID(); err != nil {
+			send(x, f.replies.internal)
+			return
+		}
+		x.SetCookie(f.sessions.cookie(loginCSRFCookie, bind, 3600, http.SameSiteStrictMode))
+	}
+	page := LoginPage{
+		Title:     f.title,
+		Action:    f.path,
+		CSRFToken: f.sessions.csrf.token("login", bind),
+		Next:      f.next(next),
+		User:      user,
+		Error:     message,
+	}
+	var buf bytes.Buffer
+	if err := f.tmpl.Execute(&buf, page); err != nil {
+		f.sessions.log.Error("authwire: rendering the login page failed", "error", err)
+		send(x, f.replies.internal)
+		return
+	}
+	x.SetHeader("Cache-Control", "no-store")
+	x.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	x.SetHeader("X-Frame-Options", "DENY")
+	x.Write(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// next validates a redirect target, falling back to the site root. A
+// "next" pointing back at the login or logout page is dropped too.
+func (f *loginFlow) next(next string) string {
+	n := safeRedirect(next, f.allowedHosts, "/")
+	if u, err := url.Parse(n); err == nil && u.Host == "" && (u.Path == f.path || u.Path == f.logoutPath) {
+		return "/"
+	}
+	return n
+}
+
+// submit takes a posted login form.
+func (f *loginFlow) submit(x backends.Exchange) {
+	form, ok := f.readForm(x)
+	if !ok {
+		return
+	}
+	if !f.sessions.csrf.valid("login", x.Cookie(loginCSRFCookie), form.Get("csrf_token")) {
+		send(x, f.replies.csrf)
+		return
+	}
+	user, password, next := form.Get("username"), form.Get("password"), form.Get("next")
+	ctx := x.Context()
+	id, err := f.passwords.check(ctx, []byte(user), []byte(password), f.proxies.clientAddr(x), "form")
+	if err != nil {
+		f.showForm(x, next, user, "Invalid user name or password.", http.StatusUnauthorized)
+		return
+	}
+	// End any session the browser came with, then start a new one with
+	// a fresh ID: an ID planted before login never becomes a logged-in one.
+	if old, err := f.sessions.store.Load(ctx, x.Cookie(f.sessions.cookieName)); err == nil {
+		_ = f.sessions.revoke(ctx, old.ID, timeOf(old.ExpiresAt))
+	}
+	if _, err := f.sessions.start(ctx, x, id); err != nil {
+		f.sessions.log.Error("authwire: starting a session failed", "error", err)
+		send(x, f.replies.internal)
+		return
+	}
+	x.SetCookie(f.sessions.cookie(loginCSRFCookie, "", -1, http.SameSiteStrictMode))
+	x.SetCookie(f.sessions.cookie(logoutMarkerCookie, "", -1, http.SameSiteLaxMode))
+	redirect(x, f.next(next))
+}
+
+// logout ends the caller's session: the session is revoked (so a copy of
+// the cookie is useless), its cookie cleared, and, for Basic users, a
+// marker set so the browser's cached credentials are challenged once more.
+func (f *loginFlow) logout(x backends.Exchange) {
+	ctx := x.Context()
+	id, err := f.sessions.Authenticate(x)
+	if err != nil {
+		// Nothing to end; still clear what the browser holds.
+		f.sessions.clearCookie(x)
+		f.afterLogout(x, "")
+		return
+	}
+	form, ok := f.readForm(x)
+	if !ok {
+		return
+	}
+	token := form.Get("csrf_token")
+	if token == "" {
+		token = x.Header("X-CSRF-Token")
+	}
+	if !f.sessions.csrf.valid("logout", id.SessionID, token) {
+		send(x, f.replies.csrf)
+		return
+	}
+	if err := f.sessions.revoke(ctx, id.SessionID, id.ExpiresAt); err != nil {
+		f.sessions.log.Error("authwire: revoking a session failed", "error", err)
+		send(x, f.replies.internal)
+		return
+	}
+	_ = f.sessions.store.Delete(ctx, &Session{ID: id.SessionID})
+	f.sessions.clearCookie(x)
+	if id.Provider == "basic" {
+		x.SetCookie(f.sessions.cookie(logoutMarkerCookie, "1", int(f.sessions.lifetime.Seconds()), http.SameSiteLaxMode))
+	}
+	f.afterLogout(x, form.Get("next"))
+}
+
+// afterLogout sends browsers on (to next, or the login page) and tells
+// API callers 204.
+func (f *loginFlow) afterLogout(x backends.Exchange, next string) {
+	if !wantsHTML(x) && x.Header("Content-Type") != "application/x-www-form-urlencoded" {
+		x.SetHeader("Cache-Control", "no-store")
+		x.Write(http.StatusNoContent, "text/plain; charset=utf-8", nil)
+		return
+	}
+	target := "/"
+	if f.form {
+		target = f.path
+	}
+	if next != "" {
+		target = f.next(next)
+	}
+	redirect(x, target)
+}
+
+// readForm reads an urlencoded body of at most maxBody bytes, answering
+// 413 or 400 itself when it cannot.
+func (f *loginFlow) readForm(x backends.Exchange) (url.Values, bool) {
+	body, err := x.Body(f.maxBody)
+	switch {
+	case errors.Is(err, backends.ErrBodyTooLarge):
+		send(x, f.replies.bodyTooLarge)
+		return nil, false
+	case err != nil:
+		send(x, f.replies.badForm)
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		send(x, f.replies.badForm)
+		return nil, false
+	}
+	return form, true
+}
+
+// redirect answers 303 See Other to location.
+func redirect(x backends.Exchange, location string) {
+	x.SetHeader("Location", location)
+	x.SetHeader("Cache-Control", "no-store")
+	x.Write(http.StatusSeeOther, "text/plain; charset=utf-8", nil)
+}
+
+func methodNotAllowed(x backends.Exchange, allow string) {
+	x.SetHeader("Allow", allow)
+	send(x, newReply(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"))
+}

@@ -1,0 +1,26 @@
+package auth
+
+import (
+	"net/http"
+
+	"github.com/authwire/authwire/backends"
+)
+
+// basicRechallenge makes logout work for Basic users. A browser keeps
+// Basic credentials and sends them unasked, so after logout it would be
+// logged straight back in. Logout therefore sets a marker cookie; the
+// next request that carries credentials together with the marker is
+// refused once with a fresh challenge (and the marker is cleared), so the
+// browser forgets its cached credentials and prompts again.
+type basicRechallenge struct {
+	sessions *sessionManager
+}
+
+// Authenticate refuses a request carrying both credentials and the marker.
+func (r basicRechallenge) Authenticate(x backends.Exchange) (*Identity, error) {
+	if x.Cookie(logoutMarkerCookie) == "" || x.Header("Authorization") == "" {
+		return nil, ErrNoCredentials
+	}
+	x.SetCookie(r.sessions.cookie(logoutMarkerCookie, "", -1, http.SameSiteLaxMode))
+	return nil, ErrBadCredentials
+}

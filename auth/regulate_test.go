@@ -1,0 +1,429 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// regClock is a settable clock, safe for concurrent use.
+type regClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newRegClock() *regClock { return &regClock{t: time.Unix(1_700_000_000, 0)} }
+
+func (c *regClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *regClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var regTestPolicy = RegulationPolicy{MaxFailures: 3, Window: time.Minute, BanTime: 5 * time.Minute}
+
+func newRegTest(t *testing.T, maxKeys int) (*MemoryRegulator, *regClock) {
+	t.Helper()
+	c := newRegClock()
+	m, err := newMemoryRegulator(regTestPolicy, c.now, maxKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, c
+}
+
+func regFail(t *testing.T, m *MemoryRegulator, key string, want bool) {
+	t.Helper()
+	got, err := m.Fail(context.Background(), key)
+	if err != nil || got != want {
+		t.Fatalf("Fail(%q) = %v, %v; want %v, nil", key, got, err, want)
+	}
+}
+
+func regBanned(t *testing.T, m *MemoryRegulator, key string, want bool) {
+	t.Helper()
+	got, err := m.Banned(context.Background(), key)
+	if err != nil || got != want {
+		t.Fatalf("Banned(%q) = %v, %v; want %v, nil", key, got, err, want)
+	}
+}
+
+// regCheckLists asserts that both lists hold exactly the map's entries.
+func regCheckLists(t *testing.T, m *MemoryRegulator) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, l := range []*regList{&m.counting, &m.banned} {
+		var prev *regEntry
+		for e := l.head; e != nil; e = e.next {
+			if e.prev != prev || m.entries[e.key] != e {
+				t.Fatalf("list corrupt at %q", e.key)
+			}
+			prev = e
+			n++
+		}
+		if l.tail != prev {
+			t.Fatal("list tail is wrong")
+		}
+	}
+	if n != len(m.entries) {
+		t.Fatalf("lists hold %d entries, map %d", n, len(m.entries))
+	}
+}
+
+func TestRegulatorBansAfterMaxFailures(t *testing.T) {
+	m, _ := newRegTest(t, 100)
+	regBanned(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	regBanned(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", true)
+	regBanned(t, m, "user:alice", true)
+	regBanned(t, m, "user:bob", false)
+	regFail(t, m, "user:alice", true) // still banned
+	regCheckLists(t, m)
+}
+
+func TestRegulatorBanSurvivesSuccess(t *testing.T) {
+	m, _ := newRegTest(t, 100)
+	for range 3 {
+		m.Fail(context.Background(), "user:alice")
+	}
+	// The right password afterwards does not lift the ban.
+	if err := m.Succeed(context.Background(), "user:alice"); err != nil {
+		t.Fatal(err)
+	}
+	regBanned(t, m, "user:alice", true)
+}
+
+func TestRegulatorUnbanAfterBanTime(t *testing.T) {
+	m, c := newRegTest(t, 100)
+	for range 3 {
+		m.Fail(context.Background(), "user:alice")
+	}
+	c.advance(4 * time.Minute)
+	regFail(t, m, "user:alice", true) // a failure during the ban does not extend it
+	c.advance(time.Minute - time.Nanosecond)
+	regBanned(t, m, "user:alice", true)
+	c.advance(time.Nanosecond)
+	regBanned(t, m, "user:alice", false)
+	// The count starts over after the ban.
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", true)
+	regCheckLists(t, m)
+}
+
+func TestRegulatorWindowExpiryResetsCount(t *testing.T) {
+	m, c := newRegTest(t, 100)
+	regFail(t, m, "user:alice", false)
+	c.advance(30 * time.Second)
+	regFail(t, m, "user:alice", false)
+	c.advance(30 * time.Second) // the window began at the first failure
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", true)
+}
+
+func TestRegulatorSucceedResetsCount(t *testing.T) {
+	m, _ := newRegTest(t, 100)
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	if err := m.Succeed(context.Background(), "user:alice"); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.len(); n != 0 {
+		t.Fatalf("a cleared key still takes room: len = %d", n)
+	}
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", true)
+}
+
+func TestRegulatorBoundKeepsBans(t *testing.T) {
+	const maxKeys = 10
+	m, c := newRegTest(t, maxKeys)
+	for range 3 {
+		m.Fail(context.Background(), "user:victim")
+	}
+	for i := range 10 * maxKeys {
+		regFail(t, m, fmt.Sprintf("addr:flood-%d", i), false)
+		if n := m.len(); n > maxKeys {
+			t.Fatalf("after %d new keys the regulator holds %d > %d", i+1, n, maxKeys)
+		}
+	}
+	regBanned(t, m, "user:victim", true)
+	regCheckLists(t, m)
+
+	// The newest counting keys are kept, the oldest dropped.
+	m.mu.Lock()
+	_, newest := m.entries[fmt.Sprintf("addr:flood-%d", 10*maxKeys-1)]
+	_, oldest := m.entries["addr:flood-0"]
+	m.mu.Unlock()
+	if !newest || oldest {
+		t.Fatalf("newest kept = %v, oldest kept = %v", newest, oldest)
+	}
+
+	// Ended windows and bans are swept when a new key fails.
+	c.advance(regTestPolicy.BanTime)
+	regFail(t, m, "addr:late", false)
+	if n := m.len(); n != 1 {
+		t.Fatalf("after every entry ended, len = %d, want 1", n)
+	}
+	regCheckLists(t, m)
+}
+
+func TestRegulatorBoundAllBanned(t *testing.T) {
+	m, c := newRegTest(t, 3)
+	for i := range 4 {
+		for range 3 {
+			m.Fail(context.Background(), fmt.Sprintf("k%d", i))
+		}
+		c.advance(time.Second)
+	}
+	if n := m.len(); n != 3 {
+		t.Fatalf("len = %d, want 3", n)
+	}
+	// Only when every key is banned does the soonest-ending ban give way.
+	regBanned(t, m, "k0", false)
+	for _, k := range []string{"k1", "k2", "k3"} {
+		regBanned(t, m, k, true)
+	}
+	regCheckLists(t, m)
+}
+
+func TestRegulatorLongKeys(t *testing.T) {
+	m, _ := newRegTest(t, 100)
+	long := "user:" + strings.Repeat("x", 10_000)
+	regFail(t, m, long+"a", false)
+	regFail(t, m, long+"b", false)
+	regFail(t, m, long+"a", false)
+	regFail(t, m, long+"a", true)
+	regBanned(t, m, long+"b", false)
+	// A key spelled like a digest is a different key.
+	regBanned(t, m, regStoredKey(long+"a"), false)
+	m.mu.Lock()
+	for k := range m.entries {
+		if len(k) > maxRegulatedKeyLen+1 {
+			t.Errorf("stored key of %d bytes", len(k))
+		}
+	}
+	m.mu.Unlock()
+}
+
+func TestRegulatorConcurrent(t *testing.T) {
+	const maxKeys = 50
+	m, c := newRegTest(t, maxKeys)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				key := fmt.Sprintf("k%d", (g*7+i)%80)
+				switch i % 4 {
+				case 0, 1:
+					m.Fail(ctx, key)
+				case 2:
+					m.Banned(ctx, key)
+				case 3:
+					m.Succeed(ctx, "k0")
+				}
+				if i%100 == 0 {
+					c.advance(10 * time.Second)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := m.len(); n > maxKeys {
+		t.Fatalf("len = %d > %d", n, maxKeys)
+	}
+	regCheckLists(t, m)
+}
+
+func TestRegulationPolicyValidate(t *testing.T) {
+	if err := DefaultRegulationPolicy().validate(); err != nil {
+		t.Fatalf("default policy: %v", err)
+	}
+	if p := DefaultRegulationPolicy(); p.MaxFailures != 5 || p.Window != 2*time.Minute || p.BanTime != 5*time.Minute {
+		t.Fatalf("default policy = %+v", p)
+	}
+	for _, tc := range []struct {
+		p    RegulationPolicy
+		want string
+	}{
+		{RegulationPolicy{0, time.Minute, time.Minute}, "MaxFailures"},
+		{RegulationPolicy{-1, time.Minute, time.Minute}, "MaxFailures"},
+		{RegulationPolicy{1, 0, time.Minute}, "Window"},
+		{RegulationPolicy{1, -time.Second, time.Minute}, "Window"},
+		{RegulationPolicy{1, time.Minute, 0}, "BanTime"},
+	} {
+		err := tc.p.validate()
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("validate(%+v) = %v; want ErrInvalidConfig naming %s", tc.p, err, tc.want)
+		}
+		if _, err := NewMemoryRegulator(tc.p, nil); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("NewMemoryRegulator(%+v) = %v", tc.p, err)
+		}
+	}
+	m, err := NewMemoryRegulator(RegulationPolicy{MaxFailures: 1, Window: time.Minute, BanTime: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if banned, _ := m.Fail(context.Background(), "k"); !banned {
+		t.Fatal("MaxFailures 1 did not ban on the first failure")
+	}
+}
+
+func TestRegulationAddrKeys(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"203.0.113.7", "addr:203.0.113.7"},
+		{"::ffff:203.0.113.7", "addr:203.0.113.7"},
+		{"2001:db8:1:2:3:4:5:6", "addr:2001:db8:1:2::/64"},
+		{"2001:db8:1:2::ffff", "addr:2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "addr:fe80::/64"},
+		{"", "addr:unknown"},
+	} {
+		var a netip.Addr
+		if tc.addr != "" {
+			a = netip.MustParseAddr(tc.addr)
+		}
+		if got := regAddrKey(a); got != tc.want {
+			t.Errorf("regAddrKey(%s) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}
+
+func newRegulation(t *testing.T) (regulation, *MemoryRegulator, *bytes.Buffer) {
+	t.Helper()
+	m, _ := newRegTest(t, 100)
+	var buf bytes.Buffer
+	return regulation{r: m, log: slog.New(slog.NewTextHandler(&buf, nil))}, m, &buf
+}
+
+func TestRegulationUserAndAddress(t *testing.T) {
+	g, m, logs := newRegulation(t)
+	ctx := context.Background()
+	attacker := netip.MustParseAddr("2001:db8:1:2::1")
+	sameNet := netip.MustParseAddr("2001:db8:1:2:ffff::9") // same /64
+	other := netip.MustParseAddr("198.51.100.1")
+
+	// Failures for different users from one /64 ban the prefix.
+	g.record(ctx, "alice", attacker, false)
+	g.record(ctx, "bob", sameNet, false)
+	if !g.allowed(ctx, "carol", attacker) {
+		t.Fatal("address banned too early")
+	}
+	g.record(ctx, "nosuchuser", attacker, false)
+	if g.allowed(ctx, "carol", sameNet) {
+		t.Fatal("the /64 is not banned after three failures")
+	}
+	if !g.allowed(ctx, "carol", other) || !g.allowed(ctx, "alice", other) {
+		t.Fatal("another address is refused")
+	}
+	if !strings.Contains(logs.String(), "addr:2001:db8:1:2::/64") {
+		t.Fatalf("ban not logged: %s", logs)
+	}
+
+	// A user's failures ban the user from every address.
+	g.record(ctx, "alice", other, false)
+	g.record(ctx, "alice", other, false)
+	if g.allowed(ctx, "alice", netip.MustParseAddr("192.0.2.200")) {
+		t.Fatal("alice is not banned after three failures")
+	}
+
+	// A success clears the user's count but not the address's.
+	g.record(ctx, "dave", other, true)
+	regBanned(t, m, "addr:198.51.100.1", false)
+	g.record(ctx, "dave", other, false)
+	if g.allowed(ctx, "erin", other) {
+		t.Fatal("a success reset the address count")
+	}
+
+	// Unknown client addresses share one key.
+	g.record(ctx, "x", netip.Addr{}, false)
+	regBanned(t, m, "addr:unknown", false)
+	if (regulation{}).allowed(ctx, "alice", attacker) != true {
+		t.Fatal("a nil regulator refused")
+	}
+	(regulation{}).record(ctx, "alice", attacker, false) // no panic
+}
+
+// regBrokenStore fails every call with err, or with the context's error
+// when the context has ended.
+type regBrokenStore struct {
+	err   error
+	fails int
+}
+
+func (s *regBrokenStore) Banned(ctx context.Context, _ string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return false, s.err
+}
+
+func (s *regBrokenStore) Fail(ctx context.Context, _ string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.fails++
+	return false, s.err
+}
+
+func (s *regBrokenStore) Succeed(ctx context.Context, _ string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.err
+}
+
+func TestRegulationStoreErrors(t *testing.T) {
+	store := &regBrokenStore{err: errors.New("connection refused")}
+	var buf bytes.Buffer
+	g := regulation{r: store, log: slog.New(slog.NewTextHandler(&buf, nil))}
+	addr := netip.MustParseAddr("192.0.2.1")
+
+	// An outage fails open and says so.
+	if !g.allowed(context.Background(), "alice", addr) {
+		t.Fatal("a store error refused the attempt")
+	}
+	if !strings.Contains(buf.String(), "level=ERROR") || !strings.Contains(buf.String(), "connection refused") {
+		t.Fatalf("store error not logged: %s", buf.String())
+	}
+
+	// A client that went away is not let through, and is still counted.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	buf.Reset()
+	if g.allowed(ctx, "alice", addr) {
+		t.Fatal("a cancelled request was allowed")
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("a cancelled request was logged as an outage: %s", buf.String())
+	}
+	g.record(ctx, "alice", addr, false)
+	if store.fails != 2 {
+		t.Fatalf("a cancelled request counted %d failures, want 2", store.fails)
+	}
+	g.record(ctx, "alice", addr, true)
+
+	// A nil logger falls back to the default without panicking.
+	if (regulation{r: store}).logger() == nil {
+		t.Fatal("no logger")
+	}
+}

@@ -1,0 +1,132 @@
+package auth
+
+import (
+	"slices"
+	"strings"
+)
+
+// Decision is the outcome of checking a [Requirement].
+type Decision int
+
+const (
+	// Allow lets the caller through.
+	Allow Decision = iota
+	// Unauthenticated means nobody is logged in: answer 401.
+	Unauthenticated
+	// Forbidden means the caller is known but lacks a group: answer 403.
+	Forbidden
+)
+
+// String returns "allow", "unauthenticated" or "forbidden".
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "allow"
+	case Unauthenticated:
+		return "unauthenticated"
+	case Forbidden:
+		return "forbidden"
+	}
+	return "invalid"
+}
+
+// Requirement is a rule an identity must meet. A nil identity (an
+// anonymous caller) is always Unauthenticated.
+type Requirement interface {
+	Check(id *Identity) Decision
+}
+
+// groupRuleKind says how a groupRule combines its groups.
+type groupRuleKind int
+
+const (
+	ruleOneOf groupRuleKind = iota
+	ruleAllOf
+	ruleNoneOf
+)
+
+// groupRule is the Requirement behind OneOf, AllOf and NoneOf.
+type groupRule struct {
+	kind   groupRuleKind
+	groups []string
+}
+
+// OneOf requires membership of at least one of groups. With no groups it
+// denies everyone: an empty list names nobody.
+func OneOf(groups ...string) Requirement {
+	return groupRule{kind: ruleOneOf, groups: slices.Clone(groups)}
+}
+
+// AllOf requires membership of every one of groups. With no groups it
+// allows every authenticated caller.
+func AllOf(groups ...string) Requirement {
+	return groupRule{kind: ruleAllOf, groups: slices.Clone(groups)}
+}
+
+// NoneOf requires membership of none of groups. With no groups it allows
+// every authenticated caller.
+func NoneOf(groups ...string) Requirement {
+	return groupRule{kind: ruleNoneOf, groups: slices.Clone(groups)}
+}
+
+// Check applies the rule to id.
+func (r groupRule) Check(id *Identity) Decision {
+	if id == nil {
+		return Unauthenticated
+	}
+	switch r.kind {
+	case ruleOneOf:
+		for _, g := range r.groups {
+			if id.InGroup(g) {
+				return Allow
+			}
+		}
+		return Forbidden
+	case ruleAllOf:
+		for _, g := range r.groups {
+			if !id.InGroup(g) {
+				return Forbidden
+			}
+		}
+		return Allow
+	default:
+		for _, g := range r.groups {
+			if id.InGroup(g) {
+				return Forbidden
+			}
+		}
+		return Allow
+	}
+}
+
+// String describes the rule, such as `OneOf("admin", "ops")`.
+func (r groupRule) String() string {
+	name := [...]string{"OneOf", "AllOf", "NoneOf"}[r.kind]
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteByte('(')
+	for i, g := range r.groups {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('"')
+		b.WriteString(g)
+		b.WriteByte('"')
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// checkAll applies every requirement; the caller must meet them all. An
+// anonymous caller is Unauthenticated even when reqs is empty.
+func checkAll(id *Identity, reqs []Requirement) Decision {
+	if id == nil {
+		return Unauthenticated
+	}
+	for _, r := range reqs {
+		if d := r.Check(id); d != Allow {
+			return d
+		}
+	}
+	return Allow
+}

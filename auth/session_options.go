@@ -1,0 +1,146 @@
+package auth
+
+import (
+	"fmt"
+	"html/template"
+	"time"
+)
+
+// SessionConfig configures sessions ([WithSessions]). Zero fields take the
+// defaults given on each.
+type SessionConfig struct {
+	// Keys are the cookie store's key pairs (hash key, block key), newest
+	// pair first: new cookies use the first pair, and cookies made under
+	// any pair are read, so keys can be rotated without logging everyone
+	// out. Make a pair with [GenerateKeyPair], or derive pairs from a
+	// passphrase with [KeysFromSecret]. Required unless Store is set.
+	Keys [][]byte
+	// Store keeps the sessions. Default: a [CookieStore] with Keys.
+	Store SessionStore
+	// Revocations remembers logged-out sessions. Default: in memory, which
+	// is per process; several processes need a shared list.
+	Revocations RevocationList
+	// CookieName is the session cookie's name. Default: "authwire_session".
+	CookieName string
+	// Lifetime is the absolute lifetime of a session. Default: 12 hours.
+	Lifetime time.Duration
+	// IdleTimeout ends a session unused for this long. Default: 1 hour.
+	IdleTimeout time.Duration
+	// InsecureCookies drops the Secure attribute, for development over
+	// plain http on a host other than localhost (browsers accept Secure
+	// cookies from http://localhost). Default: false, cookies are Secure.
+	InsecureCookies bool
+}
+
+// Session defaults.
+const (
+	DefaultSessionCookie   = "authwire_session"
+	DefaultSessionLifetime = 12 * time.Hour
+	DefaultIdleTimeout     = time.Hour
+)
+
+// WithSessions turns sessions on. A successful password check (Basic or
+// the login form) then starts a session whose cookie authenticates later
+// requests, WebSockets included, and POST /logout (see [LoginConfig])
+// ends it for good. Cookies are HttpOnly, SameSite=Lax, Secure (unless
+// InsecureCookies) and Path=/.
+func WithSessions(cfg SessionConfig) Option {
+	return func(c *config) error {
+		if c.sessions != nil {
+			return fmt.Errorf("%w: WithSessions given twice", ErrInvalidConfig)
+		}
+		c.sessions = &cfg
+		return nil
+	}
+}
+
+// LoginConfig configures the login form ([WithLoginForm]) and the logout
+// endpoint. Zero fields take the defaults given on each.
+type LoginConfig struct {
+	// Path serves the form (GET) and takes it (POST). Default: "/login".
+	Path string
+	// LogoutPath ends the session on POST. Default: "/logout".
+	LogoutPath string
+	// Title is shown on the form. Default: the realm.
+	Title string
+	// Template replaces the built-in page. It is executed with a
+	// [LoginPage].
+	Template *template.Template
+	// AllowedRedirectHosts are the hosts that "next" may name in an
+	// absolute URL; by default only paths on this site are followed.
+	AllowedRedirectHosts []string
+	// MaxBodyBytes is the largest form accepted; more is answered with
+	// 413. Default: 8 KiB.
+	MaxBodyBytes int
+}
+
+// LoginPage is what the login template is executed with.
+type LoginPage struct {
+	Title     string // the page title
+	Action    string // the form's action (the login path)
+	CSRFToken string // the value of the hidden csrf_token field
+	Next      string // where to go after login, already validated
+	User      string // the user name tried, after a failure
+	Error     string // a generic failure message, or ""
+}
+
+// WithLoginForm serves a login form and sends browsers that are not logged
+// in to it (303 with ?next=), while API callers keep getting 401. It needs
+// [WithSessions] and a credential source.
+func WithLoginForm(cfg LoginConfig) Option {
+	return func(c *config) error {
+		if c.login != nil {
+			return fmt.Errorf("%w: WithLoginForm given twice", ErrInvalidConfig)
+		}
+		c.login = &cfg
+		return nil
+	}
+}
+
+// WithRegulator replaces the in-memory brute-force regulator, for example
+// with one shared by several processes. Every password check (Basic and
+// the form) is regulated by user and by client address.
+func WithRegulator(r Regulator) Option {
+	return func(c *config) error {
+		if r == nil {
+			return fmt.Errorf("%w: WithRegulator(nil); use WithoutRegulation to turn regulation off", ErrInvalidConfig)
+		}
+		c.regulator = r
+		return nil
+	}
+}
+
+// WithRegulationPolicy changes the in-memory regulator's policy. Default:
+// [DefaultRegulationPolicy].
+func WithRegulationPolicy(p RegulationPolicy) Option {
+	return func(c *config) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		c.regulationPolicy = p
+		return nil
+	}
+}
+
+// WithoutRegulation turns brute-force regulation off. Only for tests and
+// for deployments that regulate in front of authwire.
+func WithoutRegulation() Option {
+	return func(c *config) error {
+		c.regulationOff = true
+		return nil
+	}
+}
+
+// WithTrustedProxies lists the proxies (CIDRs or single addresses) whose
+// X-Forwarded-For is believed when finding the client address for
+// regulation. Default: none; the TCP peer is the client.
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(c *config) error {
+		p, err := parseTrustedProxies(cidrs)
+		if err != nil {
+			return err
+		}
+		c.proxies = p
+		return nil
+	}
+}

@@ -1,0 +1,259 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authwire/authwire/backends"
+)
+
+// sessionManager issues, reads, refreshes and revokes sessions, and is the
+// Authenticator for the session cookie.
+type sessionManager struct {
+	store      SessionStore
+	revs       RevocationList
+	cookieName string
+	secure     bool
+	lifetime   time.Duration
+	idle       time.Duration
+	touchEvery time.Duration
+	now        func() time.Time
+	log        *slog.Logger
+	csrf       csrfGuard
+	onRevoke   []func(ctx context.Context, id string)
+}
+
+// Authenticate recognises a caller from the session cookie. A cookie that
+// does not decode, has expired (absolute lifetime or idle timeout) or was
+// revoked counts as no credentials, and is cleared; the caller can still
+// authenticate another way. A session in use is refreshed (its last-seen
+// time rewritten) at most once per touchEvery.
+func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
+	value := x.Cookie(m.cookieName)
+	if value == "" {
+		return nil, ErrNoCredentials
+	}
+	ctx := x.Context()
+	s, err := m.store.Load(ctx, value)
+	if err != nil {
+		if !errors.Is(err, ErrNoSession) {
+			m.log.LogAttrs(ctx, slog.LevelError, "authwire: loading a session failed", slog.String("error", err.Error()))
+		}
+		m.clearCookie(x)
+		return nil, ErrNoCredentials
+	}
+	now := m.now()
+	if !m.live(s, now) {
+		m.clearCookie(x)
+		return nil, ErrNoCredentials
+	}
+	revoked, err := m.revs.Revoked(ctx, s.ID)
+	if err != nil {
+		// Fail closed: a session that cannot be checked is not trusted.
+		m.log.LogAttrs(ctx, slog.LevelError, "authwire: checking revocation failed", slog.String("error", err.Error()))
+		return nil, ErrNoCredentials
+	}
+	if revoked {
+		m.clearCookie(x)
+		return nil, ErrNoCredentials
+	}
+	if now.Sub(time.Unix(s.LastSeen, 0)) >= m.touchEvery {
+		s.LastSeen = now.Unix()
+		if err := m.save(ctx, x, s); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session failed", slog.String("error", err.Error()))
+		}
+	}
+	return m.identity(s), nil
+}
+
+// live reports whether s is within its lifetime and idle timeout.
+func (m *sessionManager) live(s *Session, now time.Time) bool {
+	t := now.Unix()
+	return t < s.ExpiresAt && t < s.LastSeen+int64(m.idle/time.Second) && s.IssuedAt <= t+60
+}
+
+// identity is the Identity a session stands for.
+func (m *sessionManager) identity(s *Session) *Identity {
+	return &Identity{
+		User:      s.User,
+		Groups:    s.Groups,
+		Provider:  s.Provider,
+		SessionID: s.ID,
+		ExpiresAt: time.Unix(s.ExpiresAt, 0),
+	}
+}
+
+// start creates a fresh session for id, with a new random ID whatever
+// the request carried (no fixation), and sets its cookie.
+func (m *sessionManager) start(ctx context.Context, x backends.Exchange, id *Identity) (*Session, error) {
+	sid, err := newSessionID()
+	if err != nil {
+		return nil, err
+	}
+	now := m.now().Unix()
+	s := &Session{
+		ID:        sid,
+		User:      id.User,
+		Groups:    id.Groups,
+		Provider:  id.Provider,
+		IssuedAt:  now,
+		LastSeen:  now,
+		ExpiresAt: now + int64(m.lifetime/time.Second),
+	}
+	if err := m.save(ctx, x, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// save stores s and sets its cookie.
+func (m *sessionManager) save(ctx context.Context, x backends.Exchange, s *Session) error {
+	value, err := m.store.Save(ctx, s)
+	if err != nil {
+		return err
+	}
+	maxAge := int(s.ExpiresAt - m.now().Unix())
+	if maxAge < 1 {
+		maxAge = 1
+	}
+	x.SetCookie(m.cookie(m.cookieName, value, maxAge, http.SameSiteLaxMode))
+	return nil
+}
+
+// revoke ends the session with ID id: it is put on the revocation list
+// until it would have expired anyway, and every revocation hook runs
+// (the WebSocket hub closes the session's sockets).
+func (m *sessionManager) revoke(ctx context.Context, id string, expires time.Time) error {
+	if err := m.revs.Revoke(ctx, id, expires); err != nil {
+		return err
+	}
+	for _, f := range m.onRevoke {
+		f(ctx, id)
+	}
+	return nil
+}
+
+// clearCookie tells the browser to drop the session cookie.
+func (m *sessionManager) clearCookie(x backends.Exchange) {
+	x.SetCookie(m.cookie(m.cookieName, "", -1, http.SameSiteLaxMode))
+}
+
+// cookie builds a cookie with every security attribute set explicitly.
+func (m *sessionManager) cookie(name, value string, maxAge int, sameSite http.SameSite) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   m.secure,
+		SameSite: sameSite,
+	}
+}
+
+// newSessionID returns 32 random bytes, base64url-encoded.
+func newSessionID() (string, error) {
+	var b [32]byte
+	if err := randomBytes(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// newSessionManager builds the session machinery from cfg.sessions.
+func newSessionManager(cfg *config) (*sessionManager, error) {
+	sc := cfg.sessions
+	m := &sessionManager{
+		store:      sc.Store,
+		revs:       sc.Revocations,
+		cookieName: sc.CookieName,
+		secure:     !sc.InsecureCookies,
+		lifetime:   sc.Lifetime,
+		idle:       sc.IdleTimeout,
+		now:        cfg.now,
+		log:        cfg.log,
+	}
+	if m.cookieName == "" {
+		m.cookieName = DefaultSessionCookie
+	}
+	if !validCookieName(m.cookieName) {
+		return nil, fmt.Errorf("%w: %q is not a valid cookie name", ErrInvalidConfig, m.cookieName)
+	}
+	if m.lifetime == 0 {
+		m.lifetime = DefaultSessionLifetime
+	}
+	if m.idle == 0 {
+		m.idle = DefaultIdleTimeout
+	}
+	if m.lifetime < time.Minute || m.idle < time.Minute {
+		return nil, fmt.Errorf("%w: session Lifetime and IdleTimeout must be at least a minute", ErrInvalidConfig)
+	}
+	m.touchEvery = min(time.Minute, m.idle/4)
+	switch {
+	case m.store == nil && len(sc.Keys) == 0:
+		return nil, fmt.Errorf("%w: WithSessions needs Keys (see GenerateKeyPair and KeysFromSecrets) or a Store", ErrInvalidConfig)
+	case m.store == nil:
+		s, err := NewCookieStore(m.lifetime, sc.Keys...)
+		if err != nil {
+			return nil, err
+		}
+		m.store = s
+	}
+	// The CSRF key is derived from the newest session key, so every
+	// process sharing the keys accepts every other's forms. Without
+	// keys (a custom store), it is random per process.
+	csrfSecret := make([]byte, 32)
+	if len(sc.Keys) > 0 {
+		csrfSecret = sc.Keys[0]
+	} else if err := randomBytes(csrfSecret); err != nil {
+		return nil, err
+	}
+	m.csrf = csrfGuard{key: deriveKey(csrfSecret, "csrf")}
+	if m.revs == nil {
+		m.revs = NewMemoryRevocations(cfg.now)
+	}
+	return m, nil
+}
+
+// validCookieName reports whether name is an RFC 6265 token.
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// timeOf converts Unix seconds to a time.Time.
+func timeOf(unix int64) time.Time { return time.Unix(unix, 0) }
+
+// CSRFToken returns the anti-forgery token a page must send with POST
+// /logout (as the csrf_token form field or the X-CSRF-Token header) for
+// the session in ctx, or "" when ctx carries no session.
+func (a *Auth) CSRFToken(ctx context.Context) string {
+	id := FromContext(ctx)
+	if a.sessions == nil || id == nil || id.SessionID == "" {
+		return ""
+	}
+	return a.sessions.csrf.token("logout", id.SessionID)
+}
+
+// Revoke ends the session with the given ID everywhere: later requests
+// with its cookie are refused and its WebSockets are closed.
+func (a *Auth) Revoke(ctx context.Context, sessionID string) error {
+	if a.sessions == nil {
+		return errors.New("auth: sessions are not enabled")
+	}
+	return a.sessions.revoke(ctx, sessionID, a.sessions.now().Add(a.sessions.lifetime))
+}

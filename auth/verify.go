@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// verifier checks a user name and password against a credential source.
+//
+// Plaintext and single-digest entries are compared directly in constant
+// time. Real password hashes go through three layers: the verified cache
+// answers a credential seen recently; singleflight makes concurrent
+// requests with the same credential share one hash run; and a semaphore
+// caps how many hashes run at once, so a burst of logins cannot take every
+// core. An unknown user is checked against the source's dummy, the dearest
+// entry's format and parameters, so the answer takes as long as a wrong
+// password for a real user.
+type verifier struct {
+	src    credentialSource
+	cache  *verifiedCache
+	flight singleflight.Group
+	slots  chan struct{}
+	log    *slog.Logger
+
+	hashRuns atomic.Uint64 // expensive verify calls actually made
+}
+
+func newVerifier(src credentialSource, cache *verifiedCache, maxHashes int, log *slog.Logger) *verifier {
+	return &verifier{src: src, cache: cache, slots: make(chan struct{}, maxHashes), log: log}
+}
+
+// verify reports whether password is user's password. It fails only when
+// ctx ends while the request waits for a hash slot.
+func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, error) {
+	// The generation is read first: if a reload lands between here and
+	// the lookup, a success is cached under the older generation and
+	// discarded, never the other way round.
+	gen := v.src.generation()
+	var stored storedPassword
+	var known bool
+	if s, ok := v.src.(*staticCredentials); ok {
+		stored, known = s.users[string(user)] // no copy of user needed
+	} else {
+		stored, known = v.src.lookup(string(user))
+	}
+	if !known {
+		stored = v.src.dummy()
+	}
+	if !stored.expensive() {
+		ok := stored.verify(password)
+		return ok && known, nil
+	}
+	key := v.cache.key(user, password)
+	if v.cache.hit(key, gen) {
+		return known, nil
+	}
+	// Requests with the same credential share one hash run. Followers
+	// take the leader's result, and each may leave early when its own
+	// request ends. The password is copied because the run may outlive
+	// the caller's buffer.
+	pw, k := string(password), key // copies for the run, so key stays on the stack
+	ch := v.flight.DoChan(string(k[:]), func() (any, error) {
+		v.slots <- struct{}{}
+		defer func() { <-v.slots }()
+		v.hashRuns.Add(1)
+		ok := stored.verify([]byte(pw))
+		if ok && known {
+			v.cache.store(k, gen)
+		}
+		return ok, nil
+	})
+	select {
+	case r := <-ch:
+		return r.Val.(bool) && known, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
