@@ -1,0 +1,90 @@
+// Command gin is the authwire demo on Gin: a dashboard behind a login form
+// (or Basic auth), an admin-only page, public routes and a JSON API.
+//
+//	go run ./examples/gin      # http://127.0.0.1:8050, admin/admin or viewer/viewer123
+//
+// See examples/internal/demo for the environment variables.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/examples/internal/demo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "gin demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := demo.Load(getenv, stdout)
+	if err != nil {
+		return err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+
+	// auth.New before any route: the guard then covers every route and
+	// every unknown path.
+	a, err := auth.New(r, cfg.Options...)
+	if err != nil {
+		return err
+	}
+
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	r.GET("/public/*rest", func(c *gin.Context) { c.String(http.StatusOK, "public page %s\n", c.Param("rest")) })
+	r.GET("/user/:id/public", func(c *gin.Context) { c.String(http.StatusOK, "public profile of user %s\n", c.Param("id")) })
+	r.GET("/user/:id/private", func(c *gin.Context) {
+		c.String(http.StatusOK, "private page of user %s, seen by %s\n", c.Param("id"), auth.FromContext(c.Request.Context()).User)
+	})
+	r.GET("/", func(c *gin.Context) {
+		ctx := c.Request.Context()
+		c.Data(http.StatusOK, "text/html; charset=utf-8", demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
+	})
+	r.GET("/api/whoami", func(c *gin.Context) { c.JSON(http.StatusOK, demo.WhoAmI(auth.FromContext(c.Request.Context()))) })
+	r.GET("/admin", backends.GinRule(a.Rule(auth.OneOf("admin"))), func(c *gin.Context) {
+		c.String(http.StatusOK, "admin area, welcome %s\n", auth.FromContext(c.Request.Context()).User)
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Package demo holds what the three demo apps (examples/nethttp,
+// examples/gin, examples/fiber) share, so that they cannot drift: the
+// configuration read from the environment, the authwire options, and the
+// pages.
+package demo
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/authwire/authwire/auth"
+)
+
+// DefaultAddr is where the demo listens unless ADDR says otherwise.
+const DefaultAddr = "127.0.0.1:8050"
+
+// Config is the demo's configuration, read from the environment.
+type Config struct {
+	// Addr is the listen address (ADDR).
+	Addr string
+	// Options configure authwire.
+	Options []auth.Option
+	// Log is the demo's logger.
+	Log *slog.Logger
+}
+
+// Load reads the environment:
+//
+//   - ADDR: listen address (default 127.0.0.1:8050);
+//   - SESSION_SECRET: session key passphrase (default: random, and
+//     sessions end when the process does);
+//   - HTPASSWD, HTGROUPS: Apache files replacing the demo users
+//     admin/admin (group admin) and viewer/viewer123 (group viewer);
+//   - AUTH_MODE=basic: Basic challenge only, no login page;
+//   - INSECURE_COOKIES=1: session cookies without Secure, for plain http
+//     on a host other than localhost;
+//   - REDIS_URL: accepted, not used yet (the Redis store is coming).
+func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
+	log := slog.New(slog.NewTextHandler(stdout, nil))
+	cfg := Config{Addr: getenv("ADDR"), Log: log}
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return cfg, fmt.Errorf("ADDR %q: %w", cfg.Addr, err)
+	}
+
+	var keys [][]byte
+	if secret := getenv("SESSION_SECRET"); secret != "" {
+		var err error
+		if keys, err = auth.KeysFromSecrets(secret); err != nil {
+			return cfg, fmt.Errorf("SESSION_SECRET: %w", err)
+		}
+	} else {
+		h, b := auth.GenerateKeyPair()
+		keys = [][]byte{h, b}
+		log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops")
+	}
+
+	opts := []auth.Option{
+		auth.WithLogger(log),
+		auth.WithRealm("authwire demo"),
+		auth.WithPublicRoutes("/healthz", "/public/<path:rest>", "/user/<id>/public"),
+		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: getenv("INSECURE_COOKIES") == "1"}),
+	}
+	if path := getenv("HTPASSWD"); path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return cfg, fmt.Errorf("HTPASSWD: %w", err)
+		}
+		opts = append(opts, auth.WithHtpasswdFile(path))
+	} else {
+		opts = append(opts, auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}))
+	}
+	if path := getenv("HTGROUPS"); path != "" {
+		opts = append(opts, auth.WithHtgroupFile(path))
+	} else if getenv("HTPASSWD") == "" {
+		opts = append(opts, auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}))
+	}
+	switch mode := getenv("AUTH_MODE"); mode {
+	case "", "form":
+		opts = append(opts, auth.WithLoginForm(auth.LoginConfig{Title: "authwire demo"}))
+	case "basic":
+	default:
+		return cfg, fmt.Errorf("AUTH_MODE %q: want form (the default) or basic", mode)
+	}
+	if getenv("REDIS_URL") != "" {
+		log.Warn("REDIS_URL is set but the Redis store is not built yet; using in-process sessions")
+	}
+	cfg.Options = opts
+	return cfg, nil
+}

@@ -1,0 +1,101 @@
+// Command nethttp is the authwire demo on a net/http ServeMux: a dashboard
+// behind a login form (or Basic auth), an admin-only page, public routes
+// and a JSON API.
+//
+//	go run ./examples/nethttp
+//	curl -u admin:admin http://127.0.0.1:8050/api/whoami
+//
+// See examples/internal/demo for the environment variables.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/examples/internal/demo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "nethttp:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the example until ctx ends.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := demo.Load(getenv, stdout)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	a, err := auth.New(mux, cfg.Options...)
+	if err != nil {
+		return err
+	}
+	routes(mux, a)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// routes registers the example's pages on mux.
+func routes(mux *http.ServeMux, a *auth.Auth) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("GET /public/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "public page %s\n", r.PathValue("rest"))
+	})
+	mux.HandleFunc("GET /user/{id}/public", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "public profile of user %s\n", r.PathValue("id"))
+	})
+	mux.HandleFunc("GET /user/{id}/private", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "private page of user %s, seen by %s\n", r.PathValue("id"), auth.FromContext(r.Context()).User)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
+	})
+	mux.HandleFunc("GET /api/whoami", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(demo.WhoAmI(auth.FromContext(r.Context())))
+	})
+	mux.Handle("GET /admin", a.Require(auth.OneOf("admin"))(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "admin area, welcome %s\n", auth.FromContext(r.Context()).User)
+		})))
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// startExample runs the example on a free loopback port and returns its
+// base URL.
+func startExample(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		env := map[string]string{"ADDR": "127.0.0.1:0"}
+		done <- run(ctx, func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	var base string
+	for lines.Scan() {
+		if u, ok := strings.CutPrefix(lines.Text(), "listening on "); ok {
+			base = u
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if base == "" {
+		cancel()
+		t.Fatalf("example did not print its address: %v", <-done)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("example did not stop")
+		}
+	})
+	return base
+}
+
+func TestExample(t *testing.T) {
+	base := startExample(t)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	tests := []struct {
+		path, user, pass string
+		status           int
+		body             string
+	}{
+		{"/healthz", "", "", 200, "ok"},
+		{"/public/docs/intro", "", "", 200, "public page docs/intro"},
+		{"/", "", "", 401, "unauthenticated"},
+		{"/", "admin", "admin", 200, `<p class="user" id="user">admin</p>`},
+		{"/user/7/public", "", "", 200, "public profile of user 7"},
+		{"/user/7/private", "", "", 401, "unauthenticated"},
+		{"/api/whoami", "viewer", "viewer123", 200, `"user":"viewer"`},
+		{"/admin", "viewer", "viewer123", 403, "forbidden"},
+		{"/admin", "admin", "admin", 200, "welcome admin"},
+		{"/admin", "admin", "wrong", 401, "unauthenticated"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("GET", base+tt.path, nil)
+		if tt.user != "" {
+			req.SetBasicAuth(tt.user, tt.pass)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status || !strings.Contains(string(b), tt.body) {
+			t.Errorf("%s as %q: %d %q, want %d containing %q", tt.path, tt.user, res.StatusCode, b, tt.status, tt.body)
+		}
+	}
+}
