@@ -97,7 +97,7 @@ func build(cfg *config) (*Auth, error) {
 		if basic != nil {
 			pc = basic.passwords
 		}
-		if a.flow, err = newLoginFlow(cfg.login, cfg.realm, sm, pc, cfg.proxies); err != nil {
+		if a.flow, err = newLoginFlow(cfg.login, cfg.realm, sm, pc); err != nil {
 			return nil, err
 		}
 	}
@@ -141,15 +141,20 @@ func newBasic(cfg *config) (*basicAuthenticator, error) {
 		challenge: basicChallenge(cfg.realm),
 		maxHeader: cfg.maxHeader,
 		passwords: pc,
-		proxies:   cfg.proxies,
 	}
 	b.buffers.New = func() any { return new(credentialBuffer) }
+	switch _, fixedGroups := pc.groups.(staticGroups); {
+	case !cfg.hashed && cfg.verifyFn == nil && cfg.htpasswd == "" && pc.identities != nil:
+		b.known = knownHeaders(cfg.users, pc.identities)
+	case pc.creds != nil && (fixedGroups || pc.groups == noGroups{}):
+		b.seen = pc.creds
+	}
 	return b, nil
 }
 
 // newPasswordCheck builds the credential, group and regulation sources.
 func newPasswordCheck(cfg *config) (*passwordCheck, error) {
-	pc := &passwordCheck{fn: cfg.verifyFn, groups: noGroups{}, log: cfg.log}
+	pc := &passwordCheck{fn: cfg.verifyFn, groups: noGroups{}, proxies: cfg.proxies, log: cfg.log}
 	var src credentialSource
 	switch {
 	case cfg.verifyFn != nil:

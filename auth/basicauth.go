@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"sync"
+	"unsafe"
 
 	"github.com/authwire/authwire/backends"
 )
@@ -12,8 +15,21 @@ type basicAuthenticator struct {
 	challenge string
 	maxHeader int
 	passwords *passwordCheck
-	proxies   trustedProxies
 	buffers   sync.Pool // of *credentialBuffer
+
+	// known maps the SHA-256 of each fixed user's canonical header value
+	// ("Basic " + base64(user:password)) to the user's prebuilt identity,
+	// when users are plaintext and fixed at New. A request carrying
+	// exactly such a header is recognised with one hash and one lookup;
+	// anything else takes the full path. Only digests are kept, and
+	// looking a digest up reveals nothing usable about the password.
+	known map[[sha256.Size]byte]*Identity
+
+	// seen remembers, by HMAC of the whole header, the identity a header
+	// proved after a real password hash, when groups are fixed so that
+	// the identity cannot change under it: the next request with the
+	// same header skips parsing and lookups. Nil otherwise.
+	seen *verifier
 }
 
 // credentialBuffer holds decoded credentials while they are checked. It is
@@ -40,6 +56,20 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 	if x.HeaderCount("Authorization") > 1 {
 		return nil, ErrMalformedCredentials
 	}
+	if b.known != nil && b.passwords.reg.quietOrOff() {
+		if id := b.known[sha256.Sum256(unsafe.Slice(unsafe.StringData(h), len(h)))]; id != nil {
+			return id, nil
+		}
+	}
+	var headerKey [sha256.Size]byte
+	if b.seen != nil {
+		headerKey = b.seen.cache.headerKey(h)
+		if b.passwords.reg.quietOrOff() {
+			if id := b.seen.cache.identity(headerKey, b.seen.src.generation()); id != nil {
+				return id, nil
+			}
+		}
+	}
 	buf := b.buffers.Get().(*credentialBuffer)
 	defer b.buffers.Put(buf)
 	defer clear(buf[:])
@@ -50,5 +80,32 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 	case basicMalformed:
 		return nil, ErrMalformedCredentials
 	}
-	return b.passwords.check(x.Context(), user, password, b.proxies.clientAddr(x), "basic")
+	gen := uint64(0)
+	if b.seen != nil {
+		gen = b.seen.src.generation() // read before the check, as verify does
+	}
+	id, err := b.passwords.check(x, user, password, "basic")
+	if err == nil && b.seen != nil {
+		b.seen.cache.storeIdentity(headerKey, gen, id)
+	}
+	return id, err
+}
+
+// knownHeaders builds basicAuthenticator.known from plaintext users (a
+// later entry for a user wins) and their prebuilt identities.
+func knownHeaders(users []userEntry, identities map[string]*Identity) map[[sha256.Size]byte]*Identity {
+	latest := make(map[string]string, len(users))
+	for _, u := range users {
+		latest[u.name] = u.secret
+	}
+	known := make(map[[sha256.Size]byte]*Identity, len(latest))
+	for name, password := range latest {
+		id := identities[name]
+		if id == nil {
+			return nil
+		}
+		header := "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":"+password))
+		known[sha256.Sum256([]byte(header))] = id
+	}
+	return known
 }

@@ -31,14 +31,13 @@ type loginFlow struct {
 	form             bool // the form is on; otherwise only logout is served
 	sessions         *sessionManager
 	passwords        *passwordCheck
-	proxies          trustedProxies
 	replies          replies
 }
 
-func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwordCheck, proxies trustedProxies) (*loginFlow, error) {
+func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwordCheck) (*loginFlow, error) {
 	f := &loginFlow{
 		path: "/login", logoutPath: "/logout", title: realm, maxBody: 8 << 10,
-		sessions: sm, passwords: pc, proxies: proxies, replies: newReplies(),
+		sessions: sm, passwords: pc, replies: newReplies(),
 	}
 	if cfg == nil {
 		return f, nil
@@ -154,7 +153,7 @@ func (f *loginFlow) submit(x backends.Exchange) {
 	}
 	user, password, next := form.Get("username"), form.Get("password"), form.Get("next")
 	ctx := x.Context()
-	id, err := f.passwords.check(ctx, []byte(user), []byte(password), f.proxies.clientAddr(x), "form")
+	id, err := f.passwords.check(x, []byte(user), []byte(password), "form")
 	if err != nil {
 		f.showForm(x, next, user, "Invalid user name or password.", http.StatusUnauthorized)
 		return

@@ -396,6 +396,9 @@ func (g regulation) record(ctx context.Context, user string, addr netip.Addr, ok
 	}
 }
 
+// quietOrOff reports whether regulation is off or tracks nothing.
+func (g regulation) quietOrOff() bool { return g.r == nil || g.quiet() }
+
 // quiet reports whether the regulator knows it tracks nothing, in which
 // case no key can be banned and a success has nothing to clear.
 func (g regulation) quiet() bool {

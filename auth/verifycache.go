@@ -7,6 +7,7 @@ import (
 	"hash"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // verifiedCache remembers credentials that verified successfully, so a
@@ -31,6 +32,7 @@ type verifiedCache struct {
 type cachedVerification struct {
 	expires    time.Time
 	generation uint64
+	identity   *Identity // for header keys: the identity the header proved
 }
 
 // maxCachedVerifications bounds the cache; past it, expired entries are
@@ -74,6 +76,36 @@ func (c *verifiedCache) key(user, password []byte) [sha256.Size]byte {
 	return k
 }
 
+// headerKey derives the cache key of a whole Authorization header value.
+// A leading 0xff byte keeps it apart from key's space, whose first four
+// bytes are a user name's length.
+func (c *verifiedCache) headerKey(header string) [sha256.Size]byte {
+	m := c.macs.Get().(*keyedMAC)
+	m.h.Reset()
+	m.n = [4]byte{0xff}
+	m.h.Write(m.n[:1])
+	m.h.Write(unsafe.Slice(unsafe.StringData(header), len(header)))
+	m.h.Sum(m.sum[:0])
+	k := m.sum
+	c.macs.Put(m)
+	return k
+}
+
+// identity returns the identity stored under a header key, if it is
+// within the TTL and of the current generation.
+func (c *verifiedCache) identity(k [sha256.Size]byte, generation uint64) *Identity {
+	if c.ttl <= 0 {
+		return nil
+	}
+	c.mu.RLock()
+	e, ok := c.entries[k]
+	c.mu.RUnlock()
+	if !ok || e.generation != generation || !c.now().Before(e.expires) {
+		return nil
+	}
+	return e.identity
+}
+
 // hit reports whether the credential with key k verified within the TTL
 // against the current generation of stored passwords.
 func (c *verifiedCache) hit(k [sha256.Size]byte, generation uint64) bool {
@@ -88,6 +120,12 @@ func (c *verifiedCache) hit(k [sha256.Size]byte, generation uint64) bool {
 
 // store records a successful verification.
 func (c *verifiedCache) store(k [sha256.Size]byte, generation uint64) {
+	c.storeIdentity(k, generation, nil)
+}
+
+// storeIdentity records a successful verification and the identity it
+// gave.
+func (c *verifiedCache) storeIdentity(k [sha256.Size]byte, generation uint64, id *Identity) {
 	if c.ttl <= 0 {
 		return
 	}
@@ -104,5 +142,5 @@ func (c *verifiedCache) store(k [sha256.Size]byte, generation uint64) {
 			clear(c.entries)
 		}
 	}
-	c.entries[k] = cachedVerification{expires: now.Add(c.ttl), generation: generation}
+	c.entries[k] = cachedVerification{expires: now.Add(c.ttl), generation: generation, identity: id}
 }

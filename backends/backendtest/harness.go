@@ -190,6 +190,10 @@ func (r Route) Echo(path string, ctx context.Context, idiom any) []byte {
 	if id != nil {
 		b.WriteString(strings.Join(id.Groups, ","))
 	}
+	b.WriteString("\nsession=")
+	if id != nil {
+		b.WriteString(id.SessionID)
+	}
 	b.WriteString("\nidiom=")
 	switch v := idiom.(type) {
 	case nil:

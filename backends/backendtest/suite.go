@@ -43,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 	t.Run("concurrent identities", func(t *testing.T) { checkConcurrent(t, base) })
+	t.Run("sessions", func(t *testing.T) { checkSessions(t, h) })
 }
 
 // want is what a basic case expects.

@@ -1,0 +1,97 @@
+package backendtest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/authwire/authwire/auth"
+)
+
+// checkSessions starts a second application with sessions on and checks,
+// over the real connection, the session cookie's attributes, that the
+// cookie alone authenticates, that a tampered cookie is no session, and
+// that logout revokes: the same cookie replayed afterwards gets 401.
+func checkSessions(t *testing.T, h Harness) {
+	keys, err := auth.KeysFromSecrets("backendtest session secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(append(Options(), h.Options...), auth.WithSessions(auth.SessionConfig{Keys: keys}))
+	s := &Setup{t: t, opts: opts}
+	base := h.Start(t, s)
+	if s.auth == nil {
+		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
+	}
+	call := func(method, path string, headers ...[2]string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "application/json")
+		for _, kv := range headers {
+			req.Header.Set(kv[0], kv[1])
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+
+	res, body := call("GET", "/", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)})
+	if res.StatusCode != 200 {
+		t.Fatalf("Basic login: %d %s", res.StatusCode, body)
+	}
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == auth.DefaultSessionCookie {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatalf("a Basic login set no session cookie: %v", res.Header["Set-Cookie"])
+	}
+	if !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/" || cookie.MaxAge <= 0 {
+		t.Fatalf("session cookie attributes: %q", res.Header.Get("Set-Cookie"))
+	}
+	sid := echoLine(body, "session")
+	if len(sid) < 40 {
+		t.Fatalf("identity carries session %q", sid)
+	}
+	withCookie := [2]string{"Cookie", auth.DefaultSessionCookie + "=" + cookie.Value}
+
+	res, body = call("GET", "/", withCookie)
+	if res.StatusCode != 200 || echoLine(body, "user") != AdminUser || echoLine(body, "session") != sid {
+		t.Fatalf("cookie alone: %d %s", res.StatusCode, body)
+	}
+	tampered := cookie.Value[:len(cookie.Value)-4] + "AAAA"
+	if res, body := call("GET", "/", [2]string{"Cookie", auth.DefaultSessionCookie + "=" + tampered}); res.StatusCode != 401 {
+		t.Fatalf("tampered cookie: %d %s", res.StatusCode, body)
+	}
+	if res, _ := call("POST", "/logout", withCookie, [2]string{"X-CSRF-Token", "forged"}); res.StatusCode != 403 {
+		t.Fatalf("logout with a forged CSRF token: %d", res.StatusCode)
+	}
+	token := s.auth.CSRFToken(auth.NewContext(context.Background(), &auth.Identity{SessionID: sid}))
+	if res, body := call("POST", "/logout", withCookie, [2]string{"X-CSRF-Token", token}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", res.StatusCode, body)
+	}
+	if res, body := call("GET", "/", withCookie); res.StatusCode != 401 {
+		t.Fatalf("cookie replayed after logout: %d %s", res.StatusCode, body)
+	}
+}
+
+// echoLine returns the value of one "name=value" line of an echo body.
+func echoLine(body, name string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
