@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,8 +24,9 @@ type Auth struct {
 	replies   replies
 	log       *slog.Logger
 
-	publicMu sync.Mutex // serialises AddPublicRoutes
+	publicMu sync.Mutex // serialises AddPublicRoutes and AddWebSocketRoutes
 	public   atomic.Pointer[routeSet]
+	sockets  atomic.Pointer[routeSet] // WebSocket routes: see WithWebSocketRoutes
 
 	basic    *basicAuthenticator // nil without Basic credentials
 	sessions *sessionManager     // nil without WithSessions
@@ -75,6 +77,11 @@ func build(cfg *config) (*Auth, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	a.public.Store(&routes)
+	sockets, err := compileRoutes(cfg.sockets)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	a.sockets.Store(&sockets)
 
 	basic, err := newBasic(cfg)
 	if err != nil {
@@ -232,6 +239,33 @@ func prebuiltIdentities(src credentialSource, groups groupSource) map[string]*Id
 	return ids
 }
 
+// isUpgrade reports whether x is a WebSocket opening handshake (RFC 6455:
+// a GET with "Upgrade: websocket").
+func isUpgrade(x backends.Exchange) bool {
+	if x.Method() != http.MethodGet {
+		return false
+	}
+	for _, v := range strings.Split(x.Header("Upgrade"), ",") {
+		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
+			return true
+		}
+	}
+	return false
+}
+
+// OnSessionEnd registers fn to run whenever a session is revoked (logout,
+// [Auth.Revoke]), with its ID. The WebSocket hub uses it to close the
+// session's sockets. fn must not block for long. Without sessions it does
+// nothing.
+func (a *Auth) OnSessionEnd(fn func(sessionID string)) {
+	if a.sessions == nil || fn == nil {
+		return
+	}
+	a.sessions.hooksMu.Lock()
+	defer a.sessions.hooksMu.Unlock()
+	a.sessions.onRevoke = append(a.sessions.onRevoke, func(_ context.Context, id string) { fn(id) })
+}
+
 // Backend returns the backend the guard is installed on.
 func (a *Auth) Backend() backends.Backend { return a.backend }
 
@@ -257,8 +291,25 @@ func (a *Auth) AddPublicRoutes(patterns ...string) error {
 	return nil
 }
 
+// AddWebSocketRoutes declares more WebSocket routes (see
+// [WithWebSocketRoutes]). It is safe to call while requests are served.
+func (a *Auth) AddWebSocketRoutes(patterns ...string) error {
+	a.publicMu.Lock()
+	defer a.publicMu.Unlock()
+	next, err := a.sockets.Load().with(patterns...)
+	if err != nil {
+		return err
+	}
+	a.sockets.Store(&next)
+	return nil
+}
+
 // guard is the backends.Guard: public routes pass; otherwise the chain
 // must recognise the caller, whose identity is attached for the handlers.
+// A WebSocket handshake on a WebSocket route passes even when the chain
+// refuses it, with no identity attached: the socket handler accepts it and
+// closes it at once with 4401, which a browser can see (it cannot see an
+// HTTP 401 on an upgrade).
 func (a *Auth) guard(x backends.Exchange) bool {
 	if a.flow != nil && a.flow.serve(x) {
 		return false
@@ -268,6 +319,9 @@ func (a *Auth) guard(x backends.Exchange) bool {
 	}
 	id, err := a.identify(x)
 	if err != nil {
+		if isUpgrade(x) && a.sockets.Load().match(x.Path(), x.RawPath(), a.folding) {
+			return true
+		}
 		a.refuse(x, err)
 		return false
 	}

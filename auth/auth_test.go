@@ -305,3 +305,30 @@ func TestGroupsFuncErrorDenies(t *testing.T) {
 		t.Fatalf("group failure let the caller in: %d", got.status)
 	}
 }
+
+func TestWebSocketRoutesLetFailedHandshakesThroughAnonymously(t *testing.T) {
+	srv, _ := newServer(t, demoUsers, auth.WithWebSocketRoutes("/ws/{name}"))
+	upgrade := map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}
+	tests := []struct {
+		name    string
+		rq      request
+		status  int
+		contain string
+	}{
+		{"anonymous handshake on a socket route", request{path: "/ws/echo", headers: upgrade}, 200, "anonymous"},
+		{"authenticated handshake", request{path: "/ws/echo", headers: upgrade, user: "admin", pass: "admin"}, 200, "admin"},
+		{"wrong password handshake", request{path: "/ws/echo", headers: upgrade, user: "admin", pass: "x"}, 200, "anonymous"},
+		{"plain GET on a socket route", request{path: "/ws/echo"}, 401, "unauthenticated"},
+		{"POST with Upgrade on a socket route", request{method: "POST", path: "/ws/echo", headers: upgrade}, 401, "unauthenticated"},
+		{"handshake elsewhere", request{path: "/admin", headers: upgrade}, 401, "unauthenticated"},
+		{"handshake on a near path", request{path: "/ws/echo/x", headers: upgrade}, 401, "unauthenticated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := do(t, srv, tt.rq)
+			if got.status != tt.status || !strings.Contains(got.body, tt.contain) {
+				t.Fatalf("%d %q, want %d containing %q", got.status, got.body, tt.status, tt.contain)
+			}
+		})
+	}
+}

@@ -38,6 +38,8 @@ type config struct {
 
 	extra []Authenticator
 
+	sockets []string
+
 	sessions         *SessionConfig
 	login            *LoginConfig
 	regulator        Regulator
@@ -273,6 +275,19 @@ func WithAuthenticator(a Authenticator) Option {
 			return fmt.Errorf("%w: WithAuthenticator(nil)", ErrInvalidConfig)
 		}
 		c.extra = append(c.extra, a)
+		return nil
+	}
+}
+
+// WithWebSocketRoutes declares the paths (public-route syntax) that serve
+// WebSockets through package ws. A WebSocket handshake there that fails
+// authentication is let through to the socket handler without an
+// identity, which accepts it and closes it with 4401 (a browser cannot
+// read an HTTP 401 on an upgrade). Every other request on those paths is
+// guarded as usual, so serve nothing but a ws handler there.
+func WithWebSocketRoutes(patterns ...string) Option {
+	return func(c *config) error {
+		c.sockets = append(c.sockets, patterns...)
 		return nil
 	}
 }

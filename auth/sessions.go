@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authwire/authwire/backends"
@@ -26,6 +27,7 @@ type sessionManager struct {
 	now        func() time.Time
 	log        *slog.Logger
 	csrf       csrfGuard
+	hooksMu    sync.Mutex
 	onRevoke   []func(ctx context.Context, id string)
 }
 
@@ -133,7 +135,10 @@ func (m *sessionManager) revoke(ctx context.Context, id string, expires time.Tim
 	if err := m.revs.Revoke(ctx, id, expires); err != nil {
 		return err
 	}
-	for _, f := range m.onRevoke {
+	m.hooksMu.Lock()
+	hooks := m.onRevoke
+	m.hooksMu.Unlock()
+	for _, f := range hooks {
 		f(ctx, id)
 	}
 	return nil
