@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/sessions"
+
 	"github.com/authwire/authwire/auth"
 )
 
@@ -231,3 +233,25 @@ func TestSessionsMisconfiguration(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestGorillaFilesystemStoreEndToEnd(t *testing.T) {
+	hk, bk := auth.GenerateKeyPair()
+	store := auth.GorillaStore(sessions.NewFilesystemStore(t.TempDir(), hk, bk), auth.DefaultSessionCookie)
+	srv, a := newServer(t, demoUsers, auth.WithSessions(auth.SessionConfig{Store: store, InsecureCookies: true}))
+	b := newBrowser(t, srv)
+	if got := b.do("GET", "/", nil, map[string]string{"Authorization": "Basic " + b64("viewer:viewer123")}); got.status != 200 {
+		t.Fatalf("Basic login: %d", got.status)
+	}
+	cookie := b.cookie(auth.DefaultSessionCookie)
+	if got := b.do("GET", "/", nil, jsonAccept); got.status != 200 || !strings.Contains(got.body, "viewer") {
+		t.Fatalf("cookie from the gorilla store: %d %q", got.status, got.body)
+	}
+	if got := b.logout(a); got.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", got.status)
+	}
+	replay := newBrowser(t, srv)
+	replay.setCookie(auth.DefaultSessionCookie, cookie)
+	if got := replay.do("GET", "/", nil, jsonAccept); got.status != 401 {
+		t.Fatalf("replay after logout: %d", got.status)
+	}
+}
