@@ -9,12 +9,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,14 +19,7 @@ import (
 	"github.com/authwire/authwire/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "fiber demo:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("fiber demo", run) }
 
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := demo.Load(getenv, stdout)
@@ -65,22 +53,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return c.SendString("admin area, welcome " + auth.FromContext(c.UserContext()).User + "\n")
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := app.ShutdownWithContext(shutdown); err != nil {
-		return err
-	}
-	return <-errc
+	return demo.ServeUntil(ctx, func() error { return app.Listener(ln) }, app.ShutdownWithContext)
 }

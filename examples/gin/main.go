@@ -8,15 +8,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,14 +18,7 @@ import (
 	"github.com/authwire/authwire/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "gin demo:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("gin demo", run) }
 
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := demo.Load(getenv, stdout)
@@ -65,26 +51,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		c.String(http.StatusOK, "admin area, welcome %s\n", auth.FromContext(c.Request.Context()).User)
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return demo.ServeHTTP(ctx, ln, r)
 }

@@ -11,28 +11,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "nethttp:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("nethttp demo", run) }
 
 // run serves the example until ctx ends.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -47,28 +34,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	routes(mux, a)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return demo.ServeHTTP(ctx, ln, a.Handler())
 }
 
 // routes registers the example's pages on mux.
