@@ -27,6 +27,7 @@ type Auth struct {
 	publicMu sync.Mutex // serialises AddPublicRoutes and AddWebSocketRoutes
 	public   atomic.Pointer[routeSet]
 	sockets  atomic.Pointer[routeSet] // WebSocket routes: see WithWebSocketRoutes
+	open     atomic.Pointer[routeSet] // open routes: see WithOpenRoutes
 
 	basic    *basicAuthenticator // nil without Basic credentials
 	sessions *sessionManager     // nil without WithSessions
@@ -82,6 +83,11 @@ func build(cfg *config) (*Auth, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	a.sockets.Store(&sockets)
+	open, err := compileRoutes(cfg.open)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	a.open.Store(&open)
 
 	basic, err := newBasic(cfg)
 	if err != nil {
@@ -239,6 +245,21 @@ func prebuiltIdentities(src credentialSource, groups groupSource) map[string]*Id
 	return ids
 }
 
+// passAnonymously reports whether a request the chain did not accept may
+// still reach its handler without an identity: a WebSocket handshake on a
+// WebSocket route, or any request on an open route whose credentials were
+// missing or wrong (not malformed: that stays a 400).
+func (a *Auth) passAnonymously(x backends.Exchange, err error) bool {
+	if errors.Is(err, ErrMalformedCredentials) || errors.Is(err, ErrCredentialsTooLarge) {
+		return false
+	}
+	path, raw := x.Path(), x.RawPath()
+	if isUpgrade(x) && a.sockets.Load().match(path, raw, a.folding) {
+		return true
+	}
+	return a.open.Load().match(path, raw, a.folding)
+}
+
 // isUpgrade reports whether x is a WebSocket opening handshake (RFC 6455:
 // a GET with "Upgrade: websocket").
 func isUpgrade(x backends.Exchange) bool {
@@ -281,26 +302,31 @@ func (a *Auth) Handler() http.Handler {
 // AddPublicRoutes makes more patterns public. It is safe to call while
 // requests are served; a bad pattern adds none of them.
 func (a *Auth) AddPublicRoutes(patterns ...string) error {
-	a.publicMu.Lock()
-	defer a.publicMu.Unlock()
-	next, err := a.public.Load().with(patterns...)
-	if err != nil {
-		return err
-	}
-	a.public.Store(&next)
-	return nil
+	return a.addRoutes(&a.public, patterns)
 }
 
 // AddWebSocketRoutes declares more WebSocket routes (see
 // [WithWebSocketRoutes]). It is safe to call while requests are served.
 func (a *Auth) AddWebSocketRoutes(patterns ...string) error {
+	return a.addRoutes(&a.sockets, patterns)
+}
+
+// AddOpenRoutes declares more open routes (see [WithOpenRoutes]). It is
+// safe to call while requests are served.
+func (a *Auth) AddOpenRoutes(patterns ...string) error {
+	return a.addRoutes(&a.open, patterns)
+}
+
+// addRoutes adds patterns to one of the route sets; a bad pattern adds
+// none of them.
+func (a *Auth) addRoutes(set *atomic.Pointer[routeSet], patterns []string) error {
 	a.publicMu.Lock()
 	defer a.publicMu.Unlock()
-	next, err := a.sockets.Load().with(patterns...)
+	next, err := set.Load().with(patterns...)
 	if err != nil {
 		return err
 	}
-	a.sockets.Store(&next)
+	set.Store(&next)
 	return nil
 }
 
@@ -319,7 +345,7 @@ func (a *Auth) guard(x backends.Exchange) bool {
 	}
 	id, err := a.identify(x)
 	if err != nil {
-		if isUpgrade(x) && a.sockets.Load().match(x.Path(), x.RawPath(), a.folding) {
+		if a.passAnonymously(x, err) {
 			return true
 		}
 		a.refuse(x, err)

@@ -332,3 +332,29 @@ func TestWebSocketRoutesLetFailedHandshakesThroughAnonymously(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenRoutesSeeIdentityWhenThereIsOne(t *testing.T) {
+	srv, a := newServer(t, demoUsers, auth.WithOpenRoutes("/open/{name}"))
+	for _, tt := range []struct {
+		rq      request
+		status  int
+		contain string
+	}{
+		{request{path: "/open/x"}, 200, "anonymous"},
+		{request{method: "POST", path: "/open/x", user: "admin", pass: "admin"}, 200, "admin"},
+		{request{path: "/open/x", user: "admin", pass: "wrong"}, 200, "anonymous"},
+		{request{path: "/open/x", headers: map[string]string{"Authorization": "Basic !!"}}, 400, "bad_request"},
+		{request{path: "/open/x/y"}, 401, "unauthenticated"},
+		{request{path: "/open2"}, 401, "unauthenticated"},
+	} {
+		if got := do(t, srv, tt.rq); got.status != tt.status || !strings.Contains(got.body, tt.contain) {
+			t.Errorf("%s %s: %d %q, want %d containing %q", tt.rq.method, tt.rq.path, got.status, got.body, tt.status, tt.contain)
+		}
+	}
+	if err := a.AddOpenRoutes("/open2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := do(t, srv, request{path: "/open2"}); got.status != 200 {
+		t.Fatalf("added open route: %d", got.status)
+	}
+}

@@ -39,6 +39,7 @@ type config struct {
 	extra []Authenticator
 
 	sockets []string
+	open    []string
 
 	sessions         *SessionConfig
 	login            *LoginConfig
@@ -288,6 +289,18 @@ func WithAuthenticator(a Authenticator) Option {
 func WithWebSocketRoutes(patterns ...string) Option {
 	return func(c *config) error {
 		c.sockets = append(c.sockets, patterns...)
+		return nil
+	}
+}
+
+// WithOpenRoutes declares routes (public-route syntax) that anonymous
+// callers reach too, but that still see the identity of a caller who is
+// logged in: the handler decides (package callbacks serves its public and
+// protected callbacks this way). Missing or wrong credentials there mean
+// "anonymous", not 401; malformed ones are still refused with 400.
+func WithOpenRoutes(patterns ...string) Option {
+	return func(c *config) error {
+		c.open = append(c.open, patterns...)
 		return nil
 	}
 }
