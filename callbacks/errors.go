@@ -1,0 +1,65 @@
+package callbacks
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Error codes of the wire protocol.
+const (
+	CodeBadRequest      = "bad_request"
+	CodeUnauthenticated = "unauthenticated"
+	CodeForbidden       = "forbidden"
+	CodeNotFound        = "not_found"
+	CodeTooLarge        = "too_large"
+	CodeInternal        = "internal"
+	CodeTimeout         = "timeout"
+	CodeCancelled       = "cancelled"
+	CodeUnavailable     = "unavailable"
+)
+
+// Error is a callback failure the client sees as it is. A callback that
+// returns an *Error (or wraps one) sends its code and message; any other
+// error is logged and sent as "internal" with a generic message, so that
+// internal details never reach the client.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with the given code and message.
+func Errorf(code, message string) *Error { return &Error{Code: code, Message: message} }
+
+// status is the HTTP status of an error code.
+func status(code string) int {
+	switch code {
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeTimeout:
+		return http.StatusGatewayTimeout
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case CodeCancelled:
+		return 499 // client closed request, as nginx says
+	}
+	return http.StatusInternalServerError
+}
+
+// asError turns what a callback returned into the error the client sees.
+func asError(err error) (e *Error, internal bool) {
+	if errors.As(err, &e) {
+		return e, false
+	}
+	return Errorf(CodeInternal, "internal error"), true
+}

@@ -1,0 +1,189 @@
+package callbacks
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/authwire/authwire/auth"
+)
+
+// Handler serves everything under the prefix: POST <prefix>/<name> calls,
+// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. Mount it so
+// that it sees the full path:
+//
+//	mux.Handle("/_callbacks/", reg.Handler())                        // net/http
+//	engine.Any("/_callbacks/*name", gin.WrapH(reg.Handler()))       // Gin
+//	app.All("/_callbacks/*", backends.FiberWebSocket(reg.Handler())) // Fiber
+func (r *Registry) Handler() http.Handler {
+	return http.HandlerFunc(r.serveHTTP)
+}
+
+func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
+	name, ok := strings.CutPrefix(req.URL.Path, r.cfg.Prefix+"/")
+	switch {
+	case !ok:
+		writeError(w, Errorf(CodeNotFound, "no such callback"))
+		return
+	case name == "client.js":
+		serveClient(w, req)
+		return
+	case name == "ws":
+		if r.ws == nil {
+			writeError(w, Errorf(CodeNotFound, "the WebSocket transport is not enabled"))
+			return
+		}
+		r.serveSocket(w, req)
+		return
+	}
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		json.NewEncoder(w).Encode(errorFrame{Error: Errorf(CodeBadRequest, "call a callback with POST")})
+		return
+	}
+	cb := r.set.get(name)
+	if cb == nil {
+		writeError(w, Errorf(CodeNotFound, "no such callback"))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, int64(r.cfg.MaxArgsBytes)+1))
+	switch {
+	case err != nil:
+		writeError(w, Errorf(CodeBadRequest, "could not read the body"))
+		return
+	case len(body) > r.cfg.MaxArgsBytes:
+		writeError(w, Errorf(CodeTooLarge, "the args are too large"))
+		return
+	}
+	args := json.RawMessage(body)
+	if len(strings.TrimSpace(string(body))) == 0 {
+		args = json.RawMessage("null")
+	} else if !json.Valid(body) {
+		writeError(w, Errorf(CodeBadRequest, "the body is not valid JSON"))
+		return
+	}
+	allow, fallback, refusal := authorize(cb, auth.FromContext(req.Context()))
+	switch {
+	case refusal != nil:
+		writeError(w, refusal)
+		return
+	case !allow:
+		writeJSON(w, http.StatusOK, resultFrame{Result: fallback})
+		return
+	}
+	if cb.Stream != nil {
+		r.serveStream(w, req, cb, args)
+		return
+	}
+	result, e := r.invoke(req.Context(), cb, args, nil)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	b, err := json.Marshal(resultFrame{Result: result})
+	if err != nil {
+		r.log.Error("authwire: encoding a callback result failed", "callback", cb.Name, "error", err)
+		writeError(w, Errorf(CodeInternal, "internal error"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(append(b, '\n'))
+}
+
+// serveStream answers a streaming call over HTTP with newline-delimited
+// JSON frames: {"data":…} per item, then {"done":true} or {"error":…}.
+func (r *Registry) serveStream(w http.ResponseWriter, req *http.Request, cb *Callback, args json.RawMessage) {
+	flusher, _ := w.(http.Flusher)
+	var mu sync.Mutex
+	over, started := false, false
+	// write sends one frame; the 200 and its headers go out with the
+	// first, so a stream that fails before any item gets a real status.
+	write := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if over {
+			return errCallOver
+		}
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return nil
+	}
+	_, e := r.invoke(req.Context(), cb, args, func(item any) error { return write(dataFrame{Data: item}) })
+	mu.Lock()
+	failedEarly := e != nil && !started
+	mu.Unlock()
+	switch {
+	case failedEarly:
+		mu.Lock()
+		over = true
+		mu.Unlock()
+		writeError(w, e)
+		return
+	case e != nil:
+		write(errorFrame{Error: e})
+	default:
+		write(doneFrame{Done: true})
+	}
+	mu.Lock()
+	over = true
+	mu.Unlock()
+}
+
+// errCallOver is what emit returns once its call has been answered.
+var errCallOver = errors.New("callbacks: the call is over")
+
+// Frames of the wire protocol. ID is empty over HTTP.
+type resultFrame struct {
+	ID     string `json:"id,omitempty"`
+	Result any    `json:"result"`
+}
+
+type dataFrame struct {
+	ID   string `json:"id,omitempty"`
+	Data any    `json:"data"`
+}
+
+type doneFrame struct {
+	ID   string `json:"id,omitempty"`
+	Done bool   `json:"done"`
+}
+
+type errorFrame struct {
+	ID    string `json:"id,omitempty"`
+	Error *Error `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	writeJSON(w, status(e.Code), errorFrame{Error: e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

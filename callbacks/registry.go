@@ -1,0 +1,231 @@
+package callbacks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/ws"
+)
+
+// Func is a unary callback: it gets the call's args as raw JSON and
+// returns a result to encode as JSON. ctx carries the caller's identity
+// (auth.FromContext) and ends when the call is cancelled, its socket
+// closes, its session ends, the server shuts down or the call times out.
+type Func func(ctx context.Context, args json.RawMessage) (any, error)
+
+// StreamFunc is a streaming callback: it calls emit for each item, in
+// order, and returns when done. emit blocks while the client is behind
+// (so memory stays bounded) and fails once the call is over; a callback
+// should return when emit fails.
+type StreamFunc func(ctx context.Context, args json.RawMessage, emit func(item any) error) error
+
+// Callback describes one registered callback in full; [Registry.Public],
+// [Registry.Protected] and the stream variants fill it for the common
+// cases.
+type Callback struct {
+	// Name is what clients call; letters, digits, '_', '-' and '.'.
+	Name string
+	// Func or Stream is the function (exactly one).
+	Func   Func
+	Stream StreamFunc
+	// Public callbacks run for anyone, anonymous callers included.
+	// Otherwise the caller must be authenticated and meet every
+	// requirement in Requires.
+	Public   bool
+	Requires []auth.Requirement
+	// Timeout bounds one call; zero takes the registry's default.
+	Timeout time.Duration
+	// UnauthenticatedResult, when non-nil, is returned as the result to
+	// an anonymous caller instead of the unauthenticated error.
+	UnauthenticatedResult any
+	// ForbiddenResult, when non-nil, is returned as the result to a
+	// caller who lacks a group instead of the forbidden error.
+	ForbiddenResult any
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// callbackSet is the registry's table, safe for concurrent use.
+type callbackSet struct {
+	mu     sync.RWMutex
+	byName map[string]*Callback
+}
+
+// add registers cb, refusing bad names, duplicates and half-filled entries.
+func (s *callbackSet) add(cb Callback) error {
+	switch {
+	case !validName.MatchString(cb.Name):
+		return fmt.Errorf("callbacks: bad name %q (letters, digits, _ - . only, at most 64)", cb.Name)
+	case (cb.Func == nil) == (cb.Stream == nil):
+		return fmt.Errorf("callbacks: %q needs exactly one of Func and Stream", cb.Name)
+	case cb.Public && len(cb.Requires) > 0:
+		return fmt.Errorf("callbacks: %q is public but has requirements", cb.Name)
+	case cb.Timeout < 0:
+		return fmt.Errorf("callbacks: %q has a negative timeout", cb.Name)
+	}
+	for _, r := range cb.Requires {
+		if r == nil {
+			return fmt.Errorf("callbacks: %q has a nil requirement", cb.Name)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.byName[cb.Name]; dup {
+		return fmt.Errorf("callbacks: %q is already registered", cb.Name)
+	}
+	if s.byName == nil {
+		s.byName = make(map[string]*Callback)
+	}
+	c := cb
+	s.byName[cb.Name] = &c
+	return nil
+}
+
+func (s *callbackSet) get(name string) *Callback {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byName[name]
+}
+
+// Config configures a [Registry]. Zero fields take the defaults given.
+type Config struct {
+	// Prefix is where the callbacks are served. Default "/_callbacks".
+	Prefix string
+	// MaxArgsBytes bounds a call's JSON args; more is "too_large" (413).
+	// Default 64 KiB.
+	MaxArgsBytes int
+	// Timeout bounds each call unless its Callback says otherwise.
+	// Default 30 s.
+	Timeout time.Duration
+	// MaxConcurrent bounds the calls running at once, all transports
+	// together; further calls wait for a slot (within their timeout).
+	// Default 1024.
+	MaxConcurrent int
+	// MaxConcurrentPerSocket bounds the calls running at once on one
+	// WebSocket. Further calls wait: the socket's frames are read in
+	// order, so reading pauses until a call ends (backpressure on the
+	// client). Default 64.
+	MaxConcurrentPerSocket int
+	// SendQueue bounds the frames waiting to be written to one socket;
+	// when it is full, results and stream items wait, so a slow client
+	// cannot make the server buffer without bound. Default 256.
+	SendQueue int
+	// Logger receives failures and panics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Registry holds the callbacks and serves them. Create it with [New].
+type Registry struct {
+	cfg     Config
+	set     callbackSet
+	slots   chan struct{}
+	running sync.WaitGroup  // calls in progress
+	sockets sync.WaitGroup  // socket sessions in progress
+	life    context.Context // cancelled by Shutdown: every call's context ends
+	stop    context.CancelFunc
+	log     *slog.Logger
+	ws      *ws.Server
+}
+
+// New creates a registry served at cfg.Prefix and declares its routes to
+// a: calls are open routes (anonymous callers reach public callbacks; a
+// logged-in caller's identity is seen) and <prefix>/ws is a WebSocket
+// route. sockets, which may be nil for HTTP only, serves the WebSocket
+// transport; its sessions' ends close their sockets with 4401.
+func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
+	if a == nil {
+		return nil, fmt.Errorf("%w: callbacks.New needs an *auth.Auth", auth.ErrInvalidConfig)
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/_callbacks"
+	}
+	if cfg.Prefix[0] != '/' || strings.HasSuffix(cfg.Prefix, "/") || strings.ContainsAny(cfg.Prefix, "<>{}%\\") {
+		return nil, fmt.Errorf("%w: callback prefix %q must look like /_callbacks", auth.ErrInvalidConfig, cfg.Prefix)
+	}
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&cfg.MaxArgsBytes, 64<<10)
+	set(&cfg.MaxConcurrent, 1024)
+	set(&cfg.MaxConcurrentPerSocket, 64)
+	set(&cfg.SendQueue, 256)
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxArgsBytes < 0 || cfg.MaxConcurrent < 0 || cfg.MaxConcurrentPerSocket < 0 || cfg.SendQueue < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: negative callbacks limit", auth.ErrInvalidConfig)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := a.AddOpenRoutes(cfg.Prefix + "/{name}"); err != nil {
+		return nil, err
+	}
+	if err := a.AddWebSocketRoutes(cfg.Prefix + "/ws"); err != nil {
+		return nil, err
+	}
+	life, stop := context.WithCancel(context.Background())
+	return &Registry{
+		cfg:   cfg,
+		slots: make(chan struct{}, cfg.MaxConcurrent),
+		life:  life,
+		stop:  stop,
+		log:   cfg.Logger,
+		ws:    sockets,
+	}, nil
+}
+
+// Prefix is where the registry is served.
+func (r *Registry) Prefix() string { return r.cfg.Prefix }
+
+// Register adds a callback described in full.
+func (r *Registry) Register(cb Callback) error { return r.set.add(cb) }
+
+// Public registers a unary callback anyone may call.
+func (r *Registry) Public(name string, fn Func) error {
+	return r.set.add(Callback{Name: name, Func: fn, Public: true})
+}
+
+// Protected registers a unary callback for authenticated callers who meet
+// every requirement (none: any authenticated caller).
+func (r *Registry) Protected(name string, fn Func, reqs ...auth.Requirement) error {
+	return r.set.add(Callback{Name: name, Func: fn, Requires: reqs})
+}
+
+// PublicStream registers a streaming callback anyone may call.
+func (r *Registry) PublicStream(name string, fn StreamFunc) error {
+	return r.set.add(Callback{Name: name, Stream: fn, Public: true})
+}
+
+// ProtectedStream registers a streaming callback for authenticated
+// callers who meet every requirement.
+func (r *Registry) ProtectedStream(name string, fn StreamFunc, reqs ...auth.Requirement) error {
+	return r.set.add(Callback{Name: name, Stream: fn, Requires: reqs})
+}
+
+// Shutdown stops taking calls, cancels those in progress and waits for
+// them (and the sockets' sessions) to end, or for ctx.
+func (r *Registry) Shutdown(ctx context.Context) error {
+	r.stop()
+	done := make(chan struct{})
+	go func() {
+		r.sockets.Wait()
+		r.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
