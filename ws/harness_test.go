@@ -138,6 +138,7 @@ func newTestApp(t testing.TB, be backend, cfg Config) *testApp {
 		auth.WithWebSocketRoutes("/ws/echo", "/ws/admin", "/ws/public", "/ws/panic", "/ws/quiet"),
 		auth.WithClock(clk.Now),
 		auth.WithoutRegulation(),
+		auth.WithPublicRoutes("/page"),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +158,10 @@ func newTestApp(t testing.TB, be backend, cfg Config) *testApp {
 	mount("/ws/public", s.PublicHandler(app.echo("/ws/public", true)))
 	mount("/ws/panic", s.Handler(func(context.Context, *websocket.Conn, *auth.Identity) { panic("boom") }))
 	mount("/ws/quiet", s.Handler(readUntilClosed))
+	mount("/page", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, browserPage)
+	}))
 	mount("/api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
 	}))
