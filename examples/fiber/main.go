@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -35,6 +36,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 
+	live, err := demo.NewLive(a, cfg)
+	if err != nil {
+		return err
+	}
+	app.All("/_callbacks/*", backends.FiberWebSocket(live.Callbacks.Handler()))
+	app.Get("/ws/echo", backends.FiberWebSocket(live.Sockets.Handler(live.Echo)))
+	app.Get("/ws/admin", backends.FiberWebSocket(live.Sockets.Handler(live.Admin, auth.OneOf("admin"))))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/public/*", func(c *fiber.Ctx) error { return c.SendString("public page " + c.Params("*") + "\n") })
 	app.Get("/user/:id/public", func(c *fiber.Ctx) error {
@@ -57,5 +65,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return demo.ServeUntil(ctx, func() error { return app.Listener(ln) }, app.ShutdownWithContext)
+	return demo.ServeUntil(ctx, func() error { return app.Listener(ln) }, func(ctx context.Context) error {
+		return errors.Join(live.Shutdown(ctx), app.ShutdownWithContext(ctx))
+	})
 }

@@ -36,6 +36,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 
+	live, err := demo.NewLive(a, cfg)
+	if err != nil {
+		return err
+	}
+	r.Any("/_callbacks/*name", gin.WrapH(live.Callbacks.Handler()))
+	r.GET("/ws/echo", gin.WrapH(live.Sockets.Handler(live.Echo)))
+	r.GET("/ws/admin", gin.WrapH(live.Sockets.Handler(live.Admin, auth.OneOf("admin"))))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	r.GET("/public/*rest", func(c *gin.Context) { c.String(http.StatusOK, "public page %s\n", c.Param("rest")) })
 	r.GET("/user/:id/public", func(c *gin.Context) { c.String(http.StatusOK, "public profile of user %s\n", c.Param("id")) })
@@ -55,5 +62,5 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return demo.ServeHTTP(ctx, ln, r)
+	return demo.ServeHTTP(ctx, ln, r, live)
 }

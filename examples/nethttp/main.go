@@ -32,17 +32,24 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	routes(mux, a)
+	live, err := demo.NewLive(a, cfg)
+	if err != nil {
+		return err
+	}
+	routes(mux, a, live)
 
 	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
 		return err
 	}
-	return demo.ServeHTTP(ctx, ln, a.Handler())
+	return demo.ServeHTTP(ctx, ln, a.Handler(), live)
 }
 
 // routes registers the example's pages on mux.
-func routes(mux *http.ServeMux, a *auth.Auth) {
+func routes(mux *http.ServeMux, a *auth.Auth, live *demo.Live) {
+	mux.Handle("/_callbacks/", live.Callbacks.Handler())
+	mux.Handle("GET /ws/echo", live.Sockets.Handler(live.Echo))
+	mux.Handle("GET /ws/admin", live.Sockets.Handler(live.Admin, auth.OneOf("admin")))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok")
 	})

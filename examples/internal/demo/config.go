@@ -64,6 +64,7 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 		auth.WithLogger(log),
 		auth.WithRealm("authwire demo"),
 		auth.WithPublicRoutes("/healthz", "/public/<path:rest>", "/user/<id>/public"),
+		auth.WithWebSocketRoutes("/ws/echo", "/ws/admin"),
 		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: getenv("INSECURE_COOKIES") == "1"}),
 	}
 	if path := getenv("HTPASSWD"); path != "" {

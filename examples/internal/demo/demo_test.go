@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // The demos are built and run as real programs, on free ports, and driven
@@ -219,9 +222,119 @@ func checkDemo(t *testing.T, base string) {
 	if m == nil {
 		t.Fatal("no logout token on the dashboard")
 	}
+	afterLogout := checkLive(t, base, session)
 	if r := do(t, b, "POST", base+"/logout", url.Values{"csrf_token": {m[1]}}, html); r.status != 303 || r.header.Get("Location") != "/login" {
 		t.Errorf("logout: %d %q", r.status, r.header.Get("Location"))
 	}
+	afterLogout()
 	replay := get(t, c, base+"/api/whoami", map[string]string{"Cookie": "authwire_session=" + session})
 	expect("cookie replayed after logout", replay, 401, "unauthenticated")
+}
+
+// checkLive checks callbacks over HTTP and the WebSocket, and the socket
+// close codes, with an admin session. The caller logs out and then calls
+// the returned function, which checks that the open sockets got 4401.
+func checkLive(t *testing.T, base, adminSession string) (afterLogout func()) {
+	c := &http.Client{}
+	post := func(name, body string, headers map[string]string) result {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/_callbacks/"+name, strings.NewReader(body))
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return result{res.StatusCode, res.Header, string(b)}
+	}
+	for _, tc := range []struct {
+		name, body string
+		headers    map[string]string
+		status     int
+		contains   string
+	}{
+		{"echo", `{"a":1}`, nil, 200, `{"result":{"a":1}}`},
+		{"whoami", `{}`, nil, 401, `"unauthenticated"`},
+		{"whoami", `{}`, basic("viewer", "viewer123"), 200, `"user":"viewer"`},
+		{"admin_stats", `{}`, basic("viewer", "viewer123"), 403, `"forbidden"`},
+		{"admin_stats", `{}`, basic("admin", "admin"), 200, `"sockets"`},
+		{"nope", `{}`, nil, 404, `"not_found"`},
+	} {
+		if r := post(tc.name, tc.body, tc.headers); r.status != tc.status || !strings.Contains(r.body, tc.contains) {
+			t.Errorf("callback %s: %d %q, want %d containing %q", tc.name, r.status, r.body, tc.status, tc.contains)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	wsURL := "ws" + strings.TrimPrefix(base, "http")
+	dial := func(path string, cookie string) *websocket.Conn {
+		t.Helper()
+		h := http.Header{}
+		if cookie != "" {
+			h.Set("Cookie", "authwire_session="+cookie)
+		}
+		conn, _, err := websocket.Dial(ctx, wsURL+path, &websocket.DialOptions{HTTPHeader: h})
+		if err != nil {
+			t.Fatalf("dial %s: %v", path, err)
+		}
+		return conn
+	}
+	closedWith := func(conn *websocket.Conn) websocket.StatusCode {
+		_, _, err := conn.Read(ctx)
+		return websocket.CloseStatus(err)
+	}
+	if code := closedWith(dial("/ws/echo", "")); code != 4401 {
+		t.Errorf("anonymous /ws/echo closed with %d, want 4401", code)
+	}
+	viewer := get(t, c, base+"/api/whoami", basic("viewer", "viewer123"))
+	var viewerSession string
+	for _, k := range (&http.Response{Header: viewer.header}).Cookies() {
+		if k.Name == "authwire_session" {
+			viewerSession = k.Value
+		}
+	}
+	if code := closedWith(dial("/ws/admin", viewerSession)); code != 4403 {
+		t.Errorf("viewer on /ws/admin closed with %d, want 4403", code)
+	}
+
+	// Callbacks over the socket: a stream, in order.
+	cb := dial("/_callbacks/ws", adminSession)
+	t.Cleanup(func() { cb.CloseNow() })
+	if err := cb.Write(ctx, websocket.MessageText, []byte(`{"id":"1","call":"ticks","args":{"count":3}}`)); err != nil {
+		t.Fatal(err)
+	}
+	var frames []string
+	for len(frames) < 4 {
+		_, b, err := cb.Read(ctx)
+		if err != nil {
+			t.Fatalf("callbacks socket: %v", err)
+		}
+		frames = append(frames, string(b))
+	}
+	want := []string{`{"id":"1","data":{"n":0}}`, `{"id":"1","data":{"n":1}}`, `{"id":"1","data":{"n":2}}`, `{"id":"1","done":true}`}
+	if strings.Join(frames, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ticks over the socket: %q", frames)
+	}
+
+	// An open echo socket of the admin session: it works, and the
+	// logout the caller does next must close it with 4401.
+	echo := dial("/ws/echo", adminSession)
+	if err := echo.Write(ctx, websocket.MessageText, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := echo.Read(ctx); err != nil || string(b) != "hi" {
+		t.Fatalf("echo: %q %v", b, err)
+	}
+	return func() {
+		if code := closedWith(echo); code != 4401 {
+			t.Errorf("open socket after logout closed with %d, want 4401", code)
+		}
+		if code := closedWith(cb); code != 4401 {
+			t.Errorf("callbacks socket after logout closed with %d, want 4401", code)
+		}
+	}
 }

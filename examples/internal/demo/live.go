@@ -1,0 +1,92 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/callbacks"
+	"github.com/authwire/authwire/ws"
+)
+
+// Live is the demo's WebSocket side: the socket server, the callbacks and
+// the two socket handlers, the same on every backend.
+type Live struct {
+	Sockets   *ws.Server
+	Callbacks *callbacks.Registry
+	// Echo serves /ws/echo (any logged-in user); Admin serves /ws/admin
+	// (group admin).
+	Echo, Admin ws.Handler
+}
+
+// NewLive builds the sockets and registers the demo's callbacks: echo
+// (public, returns its args), whoami (protected), admin_stats (group
+// admin) and ticks (protected stream of {"n": i} for args.count items).
+func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
+	s, err := ws.New(a, ws.Config{Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	reg, err := callbacks.New(a, s, callbacks.Config{Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	err = errors.Join(
+		reg.Public("echo", func(_ context.Context, args json.RawMessage) (any, error) { return args, nil }),
+		reg.Protected("whoami", func(ctx context.Context, _ json.RawMessage) (any, error) {
+			return WhoAmI(auth.FromContext(ctx)), nil
+		}),
+		reg.Protected("admin_stats", func(context.Context, json.RawMessage) (any, error) {
+			return map[string]any{"sockets": s.Len(), "uptime_seconds": int(time.Since(started).Seconds())}, nil
+		}, auth.OneOf("admin")),
+		reg.ProtectedStream("ticks", callbacks.Stream(func(ctx context.Context, args struct {
+			Count    int `json:"count"`
+			Interval int `json:"interval_ms"`
+		}, emit func(map[string]int) error) error {
+			if args.Count < 0 || args.Count > 100000 {
+				return callbacks.Errorf(callbacks.CodeBadRequest, "count must be between 0 and 100000")
+			}
+			every := time.Duration(args.Interval) * time.Millisecond
+			for i := range args.Count {
+				if err := emit(map[string]int{"n": i}); err != nil {
+					return err
+				}
+				if every > 0 {
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-time.After(every):
+					}
+				}
+			}
+			return nil
+		})),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket}, nil
+}
+
+// echoSocket echoes every message until the socket closes.
+func echoSocket(ctx context.Context, c *websocket.Conn, _ *auth.Identity) {
+	for {
+		typ, b, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if err := c.Write(ctx, typ, b); err != nil {
+			return
+		}
+	}
+}
+
+// Shutdown closes every socket (1001) and ends the calls in progress.
+func (l *Live) Shutdown(ctx context.Context) error {
+	return errors.Join(l.Sockets.Shutdown(ctx), l.Callbacks.Shutdown(ctx))
+}
