@@ -4,6 +4,9 @@ import (
 	"bytes"
 	_ "embed"
 	"html/template"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/authwire/authwire/auth"
 )
@@ -17,14 +20,33 @@ var dashboard = template.Must(template.New("dashboard").Parse(dashboardHTML))
 func Dashboard(id *auth.Identity, csrf string) []byte {
 	var b bytes.Buffer
 	err := dashboard.Execute(&b, struct {
-		User, Provider, CSRF string
-		Groups               []string
-		Admin                bool
-	}{id.User, id.Provider, csrf, id.Groups, id.InGroup("admin")})
+		User, Initial, Provider, CSRF string
+		Groups                        []string
+		Admin                         bool
+		Expires                       string // RFC 3339, or empty
+	}{id.User, initial(id.User), id.Provider, csrf, id.Groups, id.InGroup("admin"), expires(id.ExpiresAt)})
 	if err != nil {
 		return []byte("dashboard: " + template.HTMLEscapeString(err.Error()))
 	}
 	return b.Bytes()
+}
+
+// initial is the first letter of user, upper case, for the avatar.
+func initial(user string) string {
+	r, _ := utf8.DecodeRuneInString(user)
+	if r == utf8.RuneError {
+		return "?"
+	}
+	return strings.ToUpper(string(r))
+}
+
+// expires formats the end of a session for the page, which shows it in
+// the browser's time zone; a zero time (no fixed end) is empty.
+func expires(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // WhoAmI is the body of GET /api/whoami.
