@@ -1,6 +1,7 @@
 package callbacks
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -67,7 +68,8 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, Errorf(CodeBadRequest, "the body is not valid JSON"))
 		return
 	}
-	allow, fallback, refusal := authorize(cb, auth.FromContext(req.Context()))
+	id := auth.FromContext(req.Context())
+	allow, fallback, refusal := authorize(cb, id)
 	switch {
 	case refusal != nil:
 		writeError(w, refusal)
@@ -76,11 +78,17 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusOK, resultFrame{Result: fallback})
 		return
 	}
+	ctx := req.Context()
+	if id != nil {
+		var release func()
+		ctx, release = r.bindSession(ctx, id.SessionID)
+		defer release()
+	}
 	if cb.Stream != nil {
-		r.serveStream(w, req, cb, args)
+		r.serveStream(ctx, w, cb, args)
 		return
 	}
-	result, e := r.invoke(req.Context(), cb, args, nil)
+	result, e := r.invoke(ctx, cb, args, nil)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -98,21 +106,17 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 
 // serveStream answers a streaming call over HTTP with newline-delimited
 // JSON frames: {"data":…} per item, then {"done":true} or {"error":…}.
-func (r *Registry) serveStream(w http.ResponseWriter, req *http.Request, cb *Callback, args json.RawMessage) {
+func (r *Registry) serveStream(ctx context.Context, w http.ResponseWriter, cb *Callback, args json.RawMessage) {
 	flusher, _ := w.(http.Flusher)
 	var mu sync.Mutex
 	over, started := false, false
-	// write sends one frame; the 200 and its headers go out with the
-	// first, so a stream that fails before any item gets a real status.
-	write := func(v any) error {
+	// writeLocked sends one frame, with mu held; the 200 and its headers
+	// go out with the first, so a stream that fails before any item gets
+	// a real status.
+	writeLocked := func(v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if over {
-			return errCallOver
 		}
 		if !started {
 			started = true
@@ -128,25 +132,29 @@ func (r *Registry) serveStream(w http.ResponseWriter, req *http.Request, cb *Cal
 		}
 		return nil
 	}
-	_, e := r.invoke(req.Context(), cb, args, func(item any) error { return write(dataFrame{Data: item}) })
-	mu.Lock()
-	failedEarly := e != nil && !started
-	mu.Unlock()
-	switch {
-	case failedEarly:
+	emit := func(item any) error {
 		mu.Lock()
-		over = true
-		mu.Unlock()
-		writeError(w, e)
-		return
-	case e != nil:
-		write(errorFrame{Error: e})
-	default:
-		write(doneFrame{Done: true})
+		defer mu.Unlock()
+		if over {
+			return errCallOver
+		}
+		return writeLocked(dataFrame{Data: item})
 	}
+	_, e := r.invoke(ctx, cb, args, emit)
+	// The stream is over as the last frame is written, under one lock: a
+	// callback still running (it ignored its context) cannot slip an item
+	// in after it.
 	mu.Lock()
+	defer mu.Unlock()
 	over = true
-	mu.Unlock()
+	switch {
+	case e != nil && !started:
+		writeError(w, e)
+	case e != nil:
+		writeLocked(errorFrame{Error: e})
+	default:
+		writeLocked(doneFrame{Done: true})
+	}
 }
 
 // errCallOver is what emit returns once its call has been answered.

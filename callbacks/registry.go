@@ -3,6 +3,7 @@ package callbacks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -109,9 +110,10 @@ type Config struct {
 	// Default 1024.
 	MaxConcurrent int
 	// MaxConcurrentPerSocket bounds the calls running at once on one
-	// WebSocket. Further calls wait: the socket's frames are read in
-	// order, so reading pauses until a call ends (backpressure on the
-	// client). Default 64.
+	// WebSocket. Further calls wait for a slot; as many again may wait
+	// while the socket is still read (so cancel frames, pings and a
+	// disconnect are seen), and beyond that reading pauses until a call
+	// ends (backpressure on the client). Default 64.
 	MaxConcurrentPerSocket int
 	// SendQueue bounds the frames waiting to be written to one socket;
 	// when it is full, results and stream items wait, so a slow client
@@ -126,9 +128,13 @@ type Registry struct {
 	cfg     Config
 	set     callbackSet
 	slots   chan struct{}
-	running sync.WaitGroup  // calls in progress
-	sockets sync.WaitGroup  // socket sessions in progress
+	running sync.WaitGroup  // calls in progress; Add through track
+	sockets sync.WaitGroup  // socket sessions in progress; Add through track
+	gateMu  sync.RWMutex    // held for writing while Shutdown closes the gate
+	closed  bool            // Shutdown has begun: track refuses
 	life    context.Context // cancelled by Shutdown: every call's context ends
+	endMu   sync.Mutex
+	ends    map[string]map[*context.CancelCauseFunc]struct{} // HTTP calls by session ID
 	stop    context.CancelFunc
 	log     *slog.Logger
 	ws      *ws.Server
@@ -174,14 +180,61 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 		return nil, err
 	}
 	life, stop := context.WithCancel(context.Background())
-	return &Registry{
+	r := &Registry{
 		cfg:   cfg,
 		slots: make(chan struct{}, cfg.MaxConcurrent),
 		life:  life,
 		stop:  stop,
 		log:   cfg.Logger,
 		ws:    sockets,
-	}, nil
+		ends:  make(map[string]map[*context.CancelCauseFunc]struct{}),
+	}
+	// A session's sockets are closed by the ws server when it ends; its
+	// HTTP calls in progress end here.
+	a.OnSessionEnd(r.sessionEnded)
+	return r, nil
+}
+
+// errSessionEnded is the cause of a call's end when its session ended
+// (logout, revocation).
+var errSessionEnded = errors.New("callbacks: the session ended")
+
+// bindSession returns a context that ends, with errSessionEnded, when the
+// session with ID sid ends, and the function that releases it.
+func (r *Registry) bindSession(ctx context.Context, sid string) (context.Context, func()) {
+	if sid == "" {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	key := &cancel
+	r.endMu.Lock()
+	calls := r.ends[sid]
+	if calls == nil {
+		calls = make(map[*context.CancelCauseFunc]struct{})
+		r.ends[sid] = calls
+	}
+	calls[key] = struct{}{}
+	r.endMu.Unlock()
+	return ctx, func() {
+		r.endMu.Lock()
+		delete(calls, key)
+		if len(r.ends[sid]) == 0 {
+			delete(r.ends, sid)
+		}
+		r.endMu.Unlock()
+		cancel(nil)
+	}
+}
+
+// sessionEnded is the auth.Auth OnSessionEnd hook: it ends the session's
+// HTTP calls in progress.
+func (r *Registry) sessionEnded(sid string) {
+	r.endMu.Lock()
+	defer r.endMu.Unlock()
+	for cancel := range r.ends[sid] {
+		(*cancel)(errSessionEnded) // only cancels a context: quick
+	}
+	delete(r.ends, sid)
 }
 
 // Prefix is where the registry is served.
@@ -215,6 +268,9 @@ func (r *Registry) ProtectedStream(name string, fn StreamFunc, reqs ...auth.Requ
 // Shutdown stops taking calls, cancels those in progress and waits for
 // them (and the sockets' sessions) to end, or for ctx.
 func (r *Registry) Shutdown(ctx context.Context) error {
+	r.gateMu.Lock()
+	r.closed = true
+	r.gateMu.Unlock()
 	r.stop()
 	done := make(chan struct{})
 	go func() {
@@ -228,4 +284,17 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// track adds one to wg, which Shutdown waits for, unless Shutdown has
+// begun. A WaitGroup must not go up from zero while it is waited for, so
+// an Add and Shutdown's close of the gate never overlap.
+func (r *Registry) track(wg *sync.WaitGroup) bool {
+	r.gateMu.RLock()
+	defer r.gateMu.RUnlock()
+	if r.closed {
+		return false
+	}
+	wg.Add(1)
+	return true
 }

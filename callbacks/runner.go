@@ -53,7 +53,7 @@ func (r *Registry) invoke(ctx context.Context, cb *Callback, args json.RawMessag
 	if timeout == 0 {
 		timeout = r.cfg.Timeout
 	}
-	if r.life.Err() != nil {
+	if !r.track(&r.running) {
 		return nil, Errorf(CodeUnavailable, "server shutting down")
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -63,14 +63,14 @@ func (r *Registry) invoke(ctx context.Context, cb *Callback, args json.RawMessag
 	select {
 	case r.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctxError(ctx)
+		r.running.Done()
+		return nil, r.ctxError(ctx)
 	}
 	type outcome struct {
 		result any
 		err    error
 	}
 	done := make(chan outcome, 1)
-	r.running.Add(1)
 	go func() {
 		defer r.running.Done()
 		defer func() { <-r.slots }()
@@ -95,7 +95,7 @@ func (r *Registry) invoke(ctx context.Context, cb *Callback, args json.RawMessag
 			return o.result, nil
 		}
 		if ctx.Err() != nil && !errors.As(o.err, new(*Error)) {
-			return nil, ctxError(ctx)
+			return nil, r.ctxError(ctx)
 		}
 		e, internal := asError(o.err)
 		if internal && !errors.Is(o.err, errPanicked) {
@@ -104,12 +104,26 @@ func (r *Registry) invoke(ctx context.Context, cb *Callback, args json.RawMessag
 		}
 		return nil, e
 	case <-ctx.Done():
-		return nil, ctxError(ctx)
+		return nil, r.ctxError(ctx)
 	}
 }
 
 // errPanicked marks a recovered panic (already logged).
 var errPanicked = errors.New("callbacks: callback panicked")
+
+// ctxError is the error for a call whose context ended: "unauthenticated"
+// when its session ended, "unavailable" when the registry's Shutdown
+// ended it (the caller did not cancel it, so "cancelled", HTTP 499, would
+// be wrong), else timeout or cancelled.
+func (r *Registry) ctxError(ctx context.Context) *Error {
+	if errors.Is(context.Cause(ctx), errSessionEnded) {
+		return Errorf(CodeUnauthenticated, "the session ended: log in again")
+	}
+	if r.life.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		return Errorf(CodeUnavailable, "server shutting down")
+	}
+	return ctxError(ctx)
+}
 
 // ctxError is the error for a call whose context ended.
 func ctxError(ctx context.Context) *Error {

@@ -33,6 +33,11 @@ type socketSession struct {
 	ctx   context.Context
 	out   chan []byte   // the send queue
 	slots chan struct{} // calls running on this socket
+	// admitted counts the calls running or waiting for a slot, up to
+	// twice the slots: while calls wait, the socket is still read, so
+	// cancel frames, pongs and a disconnect are seen. Beyond that bound
+	// reading pauses (backpressure on the client).
+	admitted chan struct{}
 
 	mu    sync.Mutex
 	calls map[string]context.CancelFunc
@@ -43,22 +48,38 @@ type socketSession struct {
 // goroutine until the socket closes (ctx ends); then it cancels what is
 // still running and waits for it.
 func (r *Registry) session(ctx context.Context, c *websocket.Conn, id *auth.Identity) {
-	r.sockets.Add(1)
+	if !r.track(&r.sockets) {
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
 	defer r.sockets.Done()
 	if id != nil {
 		ctx = auth.NewContext(ctx, id)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stopOnShutdown := context.AfterFunc(r.life, cancel)
-	defer stopOnShutdown()
+	// On Shutdown the calls are cancelled (invoke watches r.life) and the
+	// socket is closed with 1001, as ws.Server.Shutdown does: cancelling
+	// the read's context instead would drop the connection without a
+	// close frame, which the client sees as 1006, a network failure.
+	closed := make(chan struct{})
+	stopOnShutdown := context.AfterFunc(r.life, func() {
+		defer close(closed)
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+	})
+	defer func() {
+		if !stopOnShutdown() {
+			<-closed // the close began: let it finish before the handler returns
+		}
+	}()
 
 	s := &socketSession{
-		r:     r,
-		ctx:   ctx,
-		out:   make(chan []byte, r.cfg.SendQueue),
-		slots: make(chan struct{}, r.cfg.MaxConcurrentPerSocket),
-		calls: make(map[string]context.CancelFunc),
+		r:        r,
+		ctx:      ctx,
+		out:      make(chan []byte, r.cfg.SendQueue),
+		slots:    make(chan struct{}, r.cfg.MaxConcurrentPerSocket),
+		admitted: make(chan struct{}, 2*r.cfg.MaxConcurrentPerSocket),
+		calls:    make(map[string]context.CancelFunc),
 	}
 	c.SetReadLimit(int64(2*r.cfg.MaxArgsBytes + 4096))
 	written := make(chan struct{})
@@ -168,7 +189,7 @@ func (s *socketSession) handle(data []byte) bool {
 		return true
 	}
 	select {
-	case s.slots <- struct{}{}:
+	case s.admitted <- struct{}{}:
 	case <-s.ctx.Done():
 		return false
 	}
@@ -184,13 +205,8 @@ func (s *socketSession) handle(data []byte) bool {
 // run performs one call and sends its answer.
 func (s *socketSession) run(ctx context.Context, stop context.CancelFunc, cb *Callback, f inFrame) {
 	defer s.wg.Done()
-	defer func() { <-s.slots }()
-	defer func() {
-		stop()
-		s.mu.Lock()
-		delete(s.calls, f.ID)
-		s.mu.Unlock()
-	}()
+	defer func() { <-s.admitted }()
+	defer stop()
 	var emitMu sync.Mutex
 	over := false
 	emit := func(item any) error {
@@ -201,11 +217,24 @@ func (s *socketSession) run(ctx context.Context, stop context.CancelFunc, cb *Ca
 		}
 		return s.sendCtx(ctx, dataFrame{ID: f.ID, Data: item})
 	}
-	result, e := s.r.invoke(ctx, cb, f.Args, emit)
+	var result any
+	var e *Error
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }() // once the answer is queued
+		result, e = s.r.invoke(ctx, cb, f.Args, emit)
+	case <-ctx.Done(): // cancelled, or the socket closed, while waiting
+		e = s.r.ctxError(ctx)
+	}
 	stop() // a stream still blocked in emit gives up now
 	emitMu.Lock()
 	over = true
 	emitMu.Unlock()
+	// Free the id before the answer leaves: a client may reuse it as soon
+	// as it has the answer, and must not be told it is still running.
+	s.mu.Lock()
+	delete(s.calls, f.ID)
+	s.mu.Unlock()
 	switch {
 	case e != nil:
 		s.send(errorFrame{ID: f.ID, Error: e})

@@ -1,0 +1,475 @@
+package callbacks_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/callbacks"
+	"github.com/authwire/authwire/ws"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// waitFor bounds every wait of these tests: a safety net against hangs,
+// not a timing assertion.
+const waitFor = 10 * time.Second
+
+// testConfig is the registry configuration of the harness: small limits,
+// so that the tests reach them.
+var testConfig = callbacks.Config{
+	MaxArgsBytes:           1024, // the socket read limit is 2*1024+4096
+	MaxConcurrentPerSocket: 8,
+}
+
+// readLimit is the socket read limit the registry sets for testConfig.
+const readLimit = 2*1024 + 4096
+
+// app is what a backend builder returns: the guard, and how to mount
+// handlers on the framework and serve it on a loopback listener.
+type app struct {
+	a *auth.Auth
+	// callbacks mounts the registry's handler under /_callbacks/ the way
+	// its documentation says for the framework.
+	callbacks func(h http.Handler)
+	// get mounts a plain handler on GET path.
+	get func(path string, h http.Handler)
+	// serve starts serving and returns the base URL; wrap, when not nil,
+	// wraps the listener (net/http and Gin only).
+	serve func(t testing.TB, wrap func(net.Listener) net.Listener) string
+}
+
+type backendUnderTest struct {
+	name  string
+	build func(opts ...auth.Option) (app, error)
+}
+
+var backendsUnderTest = []backendUnderTest{
+	{"net/http", func(opts ...auth.Option) (app, error) {
+		mux := http.NewServeMux()
+		a, err := auth.New(mux, opts...)
+		if err != nil {
+			return app{}, err
+		}
+		return app{
+			a:         a,
+			callbacks: func(h http.Handler) { mux.Handle("/_callbacks/", h) },
+			get:       func(path string, h http.Handler) { mux.Handle("GET "+path, h) },
+			serve:     serveHandler(a.Handler()),
+		}, nil
+	}},
+	{"gin", func(opts ...auth.Option) (app, error) {
+		engine := gin.New()
+		a, err := auth.New(engine, opts...)
+		if err != nil {
+			return app{}, err
+		}
+		return app{
+			a:         a,
+			callbacks: func(h http.Handler) { engine.Any("/_callbacks/*name", gin.WrapH(h)) },
+			get:       func(path string, h http.Handler) { engine.GET(path, gin.WrapH(h)) },
+			serve:     serveHandler(a.Handler()),
+		}, nil
+	}},
+	{"fiber", func(opts ...auth.Option) (app, error) {
+		fa := fiber.New(fiber.Config{DisableStartupMessage: true})
+		fa.Server().MaxIdleWorkerDuration = 50 * time.Millisecond
+		a, err := auth.New(fa, opts...)
+		if err != nil {
+			return app{}, err
+		}
+		return app{
+			a:         a,
+			callbacks: func(h http.Handler) { fa.All("/_callbacks/*", backends.FiberWebSocket(h)) },
+			get:       func(path string, h http.Handler) { fa.Get(path, backends.FiberWebSocket(h)) },
+			serve:     serveFiber(fa),
+		}, nil
+	}},
+}
+
+// serveHandler serves h (net/http and Gin) until the test ends.
+func serveHandler(h http.Handler) func(testing.TB, func(net.Listener) net.Listener) string {
+	return func(t testing.TB, wrap func(net.Listener) net.Listener) string {
+		srv := httptest.NewUnstartedServer(h)
+		if wrap != nil {
+			srv.Listener = wrap(srv.Listener)
+		}
+		srv.Start()
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+}
+
+// serveFiber serves a Fiber app; on cleanup it shuts the app down.
+func serveFiber(fa *fiber.App) func(testing.TB, func(net.Listener) net.Listener) string {
+	return func(t testing.TB, _ func(net.Listener) net.Listener) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- fa.Listener(ln) }()
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			defer cancel()
+			if err := fa.ShutdownWithContext(ctx); err != nil {
+				t.Errorf("fiber shutdown: %v", err)
+			}
+			if err := <-served; err != nil {
+				t.Errorf("fiber listener: %v", err)
+			}
+		})
+		return "http://" + ln.Addr().String()
+	}
+}
+
+// forEachBackend runs f as a parallel subtest per backend.
+func forEachBackend(t *testing.T, f func(t *testing.T, be backendUnderTest)) {
+	for _, be := range backendsUnderTest {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, be)
+		})
+	}
+}
+
+// tracked is one run of a tracked callback (hold, wait): closed when its
+// body starts and when it returns.
+type tracked struct {
+	started, returned chan struct{}
+	cause             error // context.Cause when it returned; read after returned
+}
+
+// testApp is a running app on one backend: the demo users, sessions, a
+// ws.Server and a registry with the callbacks the tests call.
+type testApp struct {
+	t       testing.TB
+	base    string
+	a       *auth.Auth
+	sockets *ws.Server
+	reg     *callbacks.Registry
+	client  *http.Client
+
+	ran        atomic.Int32 // bodies of protected callbacks that ran
+	handshakes atomic.Int32 // requests for /_callbacks/ws
+	running    atomic.Int32 // "work" calls running now
+	maxRunning atomic.Int32 // the most "work" calls seen running at once
+
+	mu    sync.Mutex
+	track map[string]*tracked
+	conns map[net.Conn]bool // server-side connections, with appOptions.trackConns
+}
+
+type appOptions struct {
+	cfg   callbacks.Config
+	ws    ws.Config
+	extra []auth.Option
+	// trackConns records the server's connections, for dropConns
+	// (net/http and Gin only).
+	trackConns bool
+}
+
+// trackingListener records the connections it accepts.
+type trackingListener struct {
+	net.Listener
+	app *testApp
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.app.mu.Lock()
+		l.app.conns[c] = true
+		l.app.mu.Unlock()
+	}
+	return c, err
+}
+
+// dropConns closes every connection the server has accepted, without a
+// word to the peer: a network failure, which a browser reports as 1006.
+func (app *testApp) dropConns() int {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	n := 0
+	for c := range app.conns {
+		if c.Close() == nil {
+			n++
+		}
+		delete(app.conns, c)
+	}
+	return n
+}
+
+func newTestApp(t testing.TB, be backendUnderTest, o appOptions) *testApp {
+	t.Helper()
+	keys, err := auth.KeysFromSecrets("callbacks harness secret, long enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard := slog.New(slog.DiscardHandler)
+	opts := append([]auth.Option{
+		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
+		auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),
+		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
+		auth.WithoutRegulation(),
+		auth.WithLogger(discard),
+		auth.WithPublicRoutes("/page"),
+	}, o.extra...)
+	built, err := be.build(opts...) // auth.New runs before any route exists
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &testApp{t: t, a: built.a, track: make(map[string]*tracked), conns: make(map[net.Conn]bool)}
+	wsCfg := o.ws
+	if wsCfg.Logger == nil {
+		wsCfg.Logger = discard
+	}
+	if app.sockets, err = ws.New(built.a, wsCfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg := o.cfg
+	if cfg.Logger == nil {
+		cfg.Logger = discard
+	}
+	if app.reg, err = callbacks.New(built.a, app.sockets, cfg); err != nil {
+		t.Fatal(err)
+	}
+	app.register(t)
+	h := app.reg.Handler()
+	built.callbacks(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/ws") {
+			app.handshakes.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	built.get("/api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
+	}))
+	built.get("/page", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, browserPage)
+	}))
+	var wrap func(net.Listener) net.Listener
+	if o.trackConns {
+		wrap = func(l net.Listener) net.Listener { return &trackingListener{Listener: l, app: app} }
+	}
+	app.base = built.serve(t, wrap)
+	app.client = &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(app.client.CloseIdleConnections)
+	// Cleanups run last first: the ws server, then the registry, then
+	// (registered by serve above) the HTTP server.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		if err := app.reg.Shutdown(ctx); err != nil {
+			t.Errorf("registry Shutdown: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		if err := app.sockets.Shutdown(ctx); err != nil {
+			t.Errorf("ws Shutdown: %v", err)
+		}
+	})
+	return app
+}
+
+// keyArgs are the args of the tracked callbacks.
+type keyArgs struct {
+	Key string `json:"key"`
+}
+
+// expect returns the tracking of the next run of a tracked callback
+// called with key.
+func (app *testApp) expect(key string) *tracked {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	tr := &tracked{started: make(chan struct{}), returned: make(chan struct{})}
+	app.track[key] = tr
+	return tr
+}
+
+// begin is called by a tracked callback as it starts; the returned
+// function, deferred, reports its return.
+func (app *testApp) begin(ctx context.Context, key string) func() {
+	app.mu.Lock()
+	tr := app.track[key]
+	delete(app.track, key)
+	app.mu.Unlock()
+	if tr == nil {
+		return func() {}
+	}
+	close(tr.started)
+	return func() {
+		tr.cause = context.Cause(ctx)
+		close(tr.returned)
+	}
+}
+
+// register adds the callbacks of the tests.
+func (app *testApp) register(t testing.TB) {
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := app.reg
+	must(r.Public("echo", func(_ context.Context, args json.RawMessage) (any, error) { return args, nil }))
+	must(r.Protected("whoami", func(ctx context.Context, _ json.RawMessage) (any, error) {
+		app.ran.Add(1)
+		id := auth.FromContext(ctx)
+		return map[string]any{"user": id.User, "groups": id.Groups}, nil
+	}))
+	must(r.Protected("admin_stats", func(context.Context, json.RawMessage) (any, error) {
+		app.ran.Add(1)
+		return map[string]int{"users": 2}, nil
+	}, auth.OneOf("admin")))
+	must(r.ProtectedStream("ticks", callbacks.Stream(func(ctx context.Context, a struct{ Count int }, emit func(map[string]int) error) error {
+		app.ran.Add(1)
+		for i := range a.Count {
+			if err := emit(map[string]int{"n": i}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+	// hold streams an item every 2 ms until its context ends.
+	must(r.ProtectedStream("hold", callbacks.Stream(func(ctx context.Context, a keyArgs, emit func(int) error) error {
+		defer app.begin(ctx, a.Key)()
+		for i := 0; ; i++ {
+			if err := emit(i); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	})))
+	// wait blocks until its context ends.
+	must(r.Public("wait", callbacks.Unary(func(ctx context.Context, a keyArgs) (any, error) {
+		defer app.begin(ctx, a.Key)()
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})))
+	// work takes a moment and returns its args, counting how many run at once.
+	must(r.Public("work", func(_ context.Context, args json.RawMessage) (any, error) {
+		n := app.running.Add(1)
+		defer app.running.Add(-1)
+		for {
+			m := app.maxRunning.Load()
+			if n <= m || app.maxRunning.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		return args, nil
+	}))
+	// stubborn ignores its context and keeps emitting for a while after
+	// emit has failed, as a careless callback might.
+	must(r.Register(callbacks.Callback{Name: "stubborn", Public: true, Timeout: 20 * time.Millisecond,
+		Stream: func(ctx context.Context, _ json.RawMessage, emit func(any) error) error {
+			failures := 0
+			for i := 0; failures < 2000; i++ {
+				if emit(i) != nil {
+					failures++
+				}
+				if i%64 == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+			return nil
+		}}))
+	must(r.Public("panic", func(context.Context, json.RawMessage) (any, error) { panic("boom") }))
+	must(r.Register(callbacks.Callback{Name: "slow", Public: true, Timeout: 50 * time.Millisecond,
+		Func: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}}))
+	must(r.Register(callbacks.Callback{Name: "soft", Requires: []auth.Requirement{auth.OneOf("admin")},
+		UnauthenticatedResult: "please log in", ForbiddenResult: "admins only",
+		Func: func(context.Context, json.RawMessage) (any, error) {
+			app.ran.Add(1)
+			return "secret", nil
+		}}))
+}
+
+// basicHeader is the Authorization header for user and pass.
+func basicHeader(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// login authenticates with Basic, which starts a session, and returns the
+// session cookie's value and the session ID.
+func (app *testApp) login(user, pass string) (cookie, sid string) {
+	app.t.Helper()
+	req, _ := http.NewRequest("GET", app.base+"/api/sid", nil)
+	req.Header.Set("Authorization", basicHeader(user, pass))
+	resp, err := app.client.Do(req)
+	if err != nil {
+		app.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, c := range resp.Cookies() {
+		if c.Name == auth.DefaultSessionCookie && c.Value != "" {
+			cookie = c.Value
+		}
+	}
+	if resp.StatusCode != 200 || cookie == "" || len(body) == 0 {
+		app.t.Fatalf("login %s: %d, cookie %q, body %q", user, resp.StatusCode, cookie, body)
+	}
+	return cookie, string(body)
+}
+
+// logout ends the session of cookie with POST /logout, as a page does.
+func (app *testApp) logout(cookie, sid string) {
+	app.t.Helper()
+	token := app.a.CSRFToken(auth.NewContext(context.Background(), &auth.Identity{SessionID: sid}))
+	req, _ := http.NewRequest("POST", app.base+"/logout", nil)
+	req.Header.Set("Cookie", auth.DefaultSessionCookie+"="+cookie)
+	req.Header.Set("X-CSRF-Token", token)
+	resp, err := app.client.Do(req)
+	if err != nil {
+		app.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		app.t.Fatalf("logout: %d", resp.StatusCode)
+	}
+}
+
+// post calls a callback over HTTP; cookie, when set, is the session.
+func (app *testApp) post(name, body, cookie string) httpAnswer {
+	app.t.Helper()
+	req, _ := http.NewRequest("POST", app.base+"/_callbacks/"+name, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if cookie != "" {
+		req.Header.Set("Cookie", auth.DefaultSessionCookie+"="+cookie)
+	}
+	resp, err := app.client.Do(req)
+	if err != nil {
+		app.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return httpAnswer{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
+}
