@@ -21,10 +21,9 @@ import (
 // zero nothing is stored, but keys are still derived (they name the
 // singleflight runs).
 type verifiedCache struct {
-	ttl        time.Duration
-	now        func() time.Time
-	ipad, opad [64]byte  // the HMAC key pads
-	macs       sync.Pool // of hash.Hash (crypto/hmac) for long inputs
+	ttl  time.Duration
+	now  func() time.Time
+	macs sync.Pool // of *keyedMAC
 
 	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]cachedVerification
@@ -50,71 +49,46 @@ func newVerifiedCache(ttl time.Duration, now func() time.Time) (*verifiedCache, 
 		now:     now,
 		entries: make(map[[sha256.Size]byte]cachedVerification),
 	}
-	for i := range c.ipad {
-		var k byte
-		if i < len(key) {
-			k = key[i]
-		}
-		c.ipad[i], c.opad[i] = k^0x36, k^0x5c
-	}
-	c.macs.New = func() any { return hmac.New(sha256.New, key) }
+	c.macs.New = func() any { return &keyedMAC{h: hmac.New(sha256.New, key)} }
 	return c, nil
 }
 
-// shortMAC bounds the inputs macOf hashes on the stack.
-const shortMAC = 320
-
-// macOf returns HMAC-SHA256 (RFC 2104) under the process key of
-// head || a || b. Short inputs, the usual case, are hashed from a stack
-// buffer with the key pads precomputed, which costs two SHA-256 calls and
-// no allocation; longer ones go through crypto/hmac. Both give the same
-// result.
-func (c *verifiedCache) macOf(head macHead, a, b []byte) [sha256.Size]byte {
-	if n := int(head.n) + len(a) + len(b); n <= shortMAC {
-		var buf [len(c.ipad) + shortMAC]byte
-		m := copy(buf[:], c.ipad[:])
-		m += copy(buf[m:], head.b[:head.n])
-		m += copy(buf[m:], a)
-		m += copy(buf[m:], b)
-		inner := sha256.Sum256(buf[:m])
-		clear(buf[:m])
-		var outer [len(c.opad) + sha256.Size]byte
-		copy(outer[:], c.opad[:])
-		copy(outer[len(c.opad):], inner[:])
-		return sha256.Sum256(outer[:])
-	}
-	h := c.macs.Get().(hash.Hash)
-	h.Reset()
-	hb := head.b // a copy: only this slow path lets it escape
-	h.Write(hb[:head.n])
-	h.Write(a)
-	h.Write(b)
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
-	c.macs.Put(h)
-	return k
-}
-
-// macHead is a short domain prefix of a MAC input, passed by value so it
-// stays on the stack.
-type macHead struct {
-	b [4]byte
-	n uint8
+// keyedMAC is a reusable HMAC with room for its output, so that deriving
+// a key allocates nothing.
+type keyedMAC struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+	n   [4]byte
 }
 
 // key derives the cache key of a credential. The user's length is written
 // first so that ("ab","c") and ("a","bc") differ.
 func (c *verifiedCache) key(user, password []byte) [sha256.Size]byte {
-	h := macHead{n: 4}
-	binary.BigEndian.PutUint32(h.b[:], uint32(len(user)))
-	return c.macOf(h, user, password)
+	m := c.macs.Get().(*keyedMAC)
+	m.h.Reset()
+	binary.BigEndian.PutUint32(m.n[:], uint32(len(user)))
+	m.h.Write(m.n[:])
+	m.h.Write(user)
+	m.h.Write(password)
+	m.h.Sum(m.sum[:0])
+	k := m.sum
+	c.macs.Put(m)
+	return k
 }
 
 // headerKey derives the cache key of a whole Authorization header value.
 // A leading 0xff byte keeps it apart from key's space, whose first four
-// bytes are a user name's length (never 0xff...: names are far shorter).
+// bytes are a user name's length.
 func (c *verifiedCache) headerKey(header string) [sha256.Size]byte {
-	return c.macOf(macHead{b: [4]byte{0xff}, n: 1}, unsafe.Slice(unsafe.StringData(header), len(header)), nil)
+	m := c.macs.Get().(*keyedMAC)
+	m.h.Reset()
+	m.n = [4]byte{0xff}
+	m.h.Write(m.n[:1])
+	m.h.Write(unsafe.Slice(unsafe.StringData(header), len(header)))
+	m.h.Sum(m.sum[:0])
+	k := m.sum
+	c.macs.Put(m)
+	return k
 }
 
 // identity returns the identity stored under a header key, if it is
