@@ -21,6 +21,7 @@ import (
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
 	"github.com/authwire/authwire/callbacks"
+	"github.com/authwire/authwire/internal/servetest"
 	"github.com/authwire/authwire/ws"
 )
 
@@ -115,27 +116,9 @@ func serveHandler(h http.Handler) func(testing.TB, func(net.Listener) net.Listen
 	}
 }
 
-// serveFiber serves a Fiber app; on cleanup it shuts the app down.
+// serveFiber serves a Fiber app until the test ends.
 func serveFiber(fa *fiber.App) func(testing.TB, func(net.Listener) net.Listener) string {
-	return func(t testing.TB, _ func(net.Listener) net.Listener) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		served := make(chan error, 1)
-		go func() { served <- fa.Listener(ln) }()
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-			defer cancel()
-			if err := fa.ShutdownWithContext(ctx); err != nil {
-				t.Errorf("fiber shutdown: %v", err)
-			}
-			if err := <-served; err != nil {
-				t.Errorf("fiber listener: %v", err)
-			}
-		})
-		return "http://" + ln.Addr().String()
-	}
+	return func(t testing.TB, _ func(net.Listener) net.Listener) string { return servetest.Fiber(t, fa) }
 }
 
 // forEachBackend runs f as a parallel subtest per backend.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/internal/servetest"
 )
 
 // waitFor bounds every wait of the tests; it is a safety net, not a
@@ -68,27 +68,9 @@ func serveHandler(a *auth.Auth) server {
 	}
 }
 
-// serveFiber serves a Fiber app; on cleanup it shuts the app down.
+// serveFiber serves a Fiber app until the test ends.
 func serveFiber(app *fiber.App) server {
-	return func(t testing.TB) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		served := make(chan error, 1)
-		go func() { served <- app.Listener(ln) }()
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-			defer cancel()
-			if err := app.ShutdownWithContext(ctx); err != nil {
-				t.Errorf("fiber shutdown: %v", err)
-			}
-			if err := <-served; err != nil {
-				t.Errorf("fiber listener: %v", err)
-			}
-		})
-		return "http://" + ln.Addr().String()
-	}
+	return func(t testing.TB) string { return servetest.Fiber(t, app) }
 }
 
 // forEachBackend runs f as a subtest per backend.
