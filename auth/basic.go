@@ -57,7 +57,7 @@ func parseBasic(header string, buf []byte) (user, password []byte, res basicPars
 	dec := buf[:n]
 	colon := -1
 	for i, c := range dec {
-		if c < 0x20 || c == 0x7f {
+		if isCTL(rune(c)) {
 			return nil, nil, basicMalformed
 		}
 		if c == ':' && colon < 0 {
@@ -100,22 +100,4 @@ func trimOWS(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-// asciiEqualFold compares s with the lower-case ASCII word lower, ignoring
-// ASCII case only (strings.EqualFold would also fold the Kelvin sign).
-func asciiEqualFold(s, lower string) bool {
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -110,5 +110,3 @@ func validUserName(name string) error {
 	}
 	return nil
 }
-
-func isCTL(r rune) bool { return r < 0x20 || r == 0x7f }

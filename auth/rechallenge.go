@@ -18,7 +18,9 @@ type basicRechallenge struct {
 
 // Authenticate refuses a request carrying both credentials and the marker.
 func (r basicRechallenge) Authenticate(x backends.Exchange) (*Identity, error) {
-	if x.Cookie(logoutMarkerCookie) == "" || x.Header("Authorization") == "" {
+	// The header is read first: it is cheap, and most requests carry no
+	// credentials; only then are the cookies parsed.
+	if x.Header("Authorization") == "" || x.Cookie(logoutMarkerCookie) == "" {
 		return nil, ErrNoCredentials
 	}
 	x.SetCookie(r.sessions.cookie(logoutMarkerCookie, "", -1, http.SameSiteLaxMode))

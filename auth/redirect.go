@@ -21,7 +21,7 @@ func safeRedirect(next string, allowedHosts []string, fallback string) string {
 		return fallback
 	}
 	for i := 0; i < len(next); i++ {
-		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+		if c := next[i]; isCTL(rune(c)) || c == '\\' {
 			return fallback
 		}
 	}

@@ -137,7 +137,7 @@ func (s *routeSet) addLiteral(key string) {
 			k = routeTrimSlash(k)
 		}
 		if i&1 != 0 {
-			k = routeLower(k)
+			k = asciiLowerString(k)
 		}
 		s.lit[i][k] = struct{}{}
 	}
@@ -194,13 +194,13 @@ func (s routeSet) matchLiteral(path string, f routeFolding) bool {
 	var buf [256]byte
 	if len(path) <= len(buf) {
 		for i := 0; i < len(path); i++ {
-			buf[i] = routeLowerByte(path[i])
+			buf[i] = asciiLower(path[i])
 		}
 		_, ok := m[string(buf[:len(path)])] // a map index does not allocate
 		return ok
 	}
 	for k := range m { // rare: a long path; the keys are lowercase already
-		if routeEqualFold(k, path) {
+		if asciiEqualFold(k, path) {
 			return true
 		}
 	}
@@ -237,7 +237,7 @@ func (r *compiledRoute) match(p string, f routeFolding) bool {
 		}
 		switch sg.kind {
 		case routeSegLit:
-			if seg != sg.lit && !(f.caseInsensitive && routeEqualFold(seg, sg.lit)) {
+			if seg != sg.lit && !(f.caseInsensitive && asciiEqualFold(seg, sg.lit)) {
 				return false
 			}
 		case routeSegOne:
@@ -261,7 +261,7 @@ func compileRoute(pattern string) ([]routeSegment, error) {
 	if pattern == "" {
 		return nil, bad("empty pattern")
 	}
-	if i := strings.IndexFunc(pattern, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
+	if i := strings.IndexFunc(pattern, isCTL); i >= 0 {
 		return nil, bad("control character %q at byte %d", pattern[i], i)
 	}
 	if pattern[0] != '/' {
@@ -412,7 +412,7 @@ func safeRoutePath(p string) bool {
 			continue
 		}
 		c := p[i]
-		if routeIsCTL(c) || c == '\\' {
+		if isCTL(rune(c)) || c == '\\' {
 			return false
 		}
 		if c == '%' && i+2 < len(p) && routeBadEscape(p[i+1], p[i+2]) {
@@ -424,7 +424,7 @@ func safeRoutePath(p string) bool {
 
 // routeBadEscape reports whether %hl encodes '/', '\\', '.' or NUL.
 func routeBadEscape(h, l byte) bool {
-	l = routeLowerByte(l)
+	l = asciiLower(l)
 	return h == '2' && (l == 'f' || l == 'e') || h == '5' && l == 'c' || h == '0' && l == '0'
 }
 
@@ -438,41 +438,10 @@ func routeAllDigits(s string) bool {
 	return s != ""
 }
 
-func routeIsCTL(c byte) bool { return c < 0x20 || c == 0x7f }
-
 // routeTrimSlash drops one trailing slash, except from "/".
 func routeTrimSlash(p string) string {
 	if len(p) > 1 && p[len(p)-1] == '/' {
 		return p[:len(p)-1]
 	}
 	return p
-}
-
-func routeLowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
-}
-
-// routeLower lowercases the ASCII letters of s and leaves other bytes alone.
-func routeLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		b[i] = routeLowerByte(c)
-	}
-	return string(b)
-}
-
-// routeEqualFold is strings.EqualFold restricted to ASCII letters.
-func routeEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if routeLowerByte(a[i]) != routeLowerByte(b[i]) {
-			return false
-		}
-	}
-	return true
 }

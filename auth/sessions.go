@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -187,7 +186,7 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 	if m.cookieName == "" {
 		m.cookieName = DefaultSessionCookie
 	}
-	if !validCookieName(m.cookieName) {
+	if (&http.Cookie{Name: m.cookieName, Value: "x"}).Valid() != nil {
 		return nil, fmt.Errorf("%w: %q is not a valid cookie name", ErrInvalidConfig, m.cookieName)
 	}
 	if m.lifetime == 0 {
@@ -224,20 +223,6 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		m.revs = NewMemoryRevocations(cfg.now)
 	}
 	return m, nil
-}
-
-// validCookieName reports whether name is an RFC 6265 token.
-func validCookieName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // timeOf converts Unix seconds to a time.Time.
