@@ -254,24 +254,10 @@ func (a *Auth) passAnonymously(x backends.Exchange, err error) bool {
 		return false
 	}
 	path, raw := x.Path(), x.RawPath()
-	if isUpgrade(x) && a.sockets.Load().match(path, raw, a.folding) {
+	if backends.IsWebSocketHandshake(x) && a.sockets.Load().match(path, raw, a.folding) {
 		return true
 	}
 	return a.open.Load().match(path, raw, a.folding)
-}
-
-// isUpgrade reports whether x is a WebSocket opening handshake (RFC 6455:
-// a GET with "Upgrade: websocket").
-func isUpgrade(x backends.Exchange) bool {
-	if x.Method() != http.MethodGet {
-		return false
-	}
-	for _, v := range strings.Split(x.Header("Upgrade"), ",") {
-		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
-			return true
-		}
-	}
-	return false
 }
 
 // OnSessionEnd registers fn to run whenever a session is revoked (logout,

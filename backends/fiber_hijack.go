@@ -64,7 +64,7 @@ func FiberWebSocket(h http.Handler) fiber.Handler {
 		if err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "invalid request")
 		}
-		if !fiberIsHandshake(c) {
+		if !IsWebSocketHandshake(&fiberExchange{c: c}) {
 			defer cancel()
 			w := &fiberResponseWriter{header: make(http.Header)}
 			h.ServeHTTP(w, r)
@@ -93,26 +93,6 @@ func serveFiberSocket(h http.Handler, w *fiberResponseWriter, r *http.Request, c
 		_ = writeHTTPResponse(w.conn, w.status, w.header, w.body.Bytes())
 	}()
 	h.ServeHTTP(w, r)
-}
-
-// fiberIsHandshake reports whether c asks for a WebSocket upgrade.
-func fiberIsHandshake(c *fiber.Ctx) bool {
-	hd := &c.Context().Request.Header
-	return c.Method() == fiber.MethodGet &&
-		headerHasToken(hd.PeekAll(fiber.HeaderConnection), "upgrade") &&
-		headerHasToken(hd.PeekAll(fiber.HeaderUpgrade), "websocket")
-}
-
-// headerHasToken reports whether the comma-separated values hold token.
-func headerHasToken(values [][]byte, token string) bool {
-	for _, v := range values {
-		for t := range strings.SplitSeq(string(v), ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // fiberHTTPRequest copies c's request; cancel ends its context.

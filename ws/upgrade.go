@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
-	"strings"
 
 	"github.com/coder/websocket"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 )
 
 // Handler serves one accepted socket. ctx is cancelled when the socket
@@ -111,7 +111,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "authwire: "+e.broken)
 		http.Error(w, e.broken, http.StatusInternalServerError)
 		return
-	case !isHandshake(r):
+	case !backends.IsWebSocketHandshake(backends.HTTPExchange(w, r)):
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
 		http.Error(w, "this is a WebSocket endpoint: a WebSocket handshake is required", http.StatusUpgradeRequired)
@@ -190,20 +190,6 @@ func (e *endpoint) run(sk *socket) (panicked bool) {
 		}
 	}()
 	e.h(sk.ctx, sk.conn, sk.id)
-	return false
-}
-
-// isHandshake reports whether r asks for a WebSocket upgrade. The rest of
-// the handshake (method, version, key) is checked by coder/websocket,
-// which answers a malformed one itself.
-func isHandshake(r *http.Request) bool {
-	for _, v := range r.Header.Values("Upgrade") {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), "websocket") {
-				return true
-			}
-		}
-	}
 	return false
 }
 
