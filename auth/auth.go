@@ -348,7 +348,7 @@ func (a *Auth) guard(x backends.Exchange) bool {
 			id.SessionID, id.ExpiresAt = s.ID, timeOf(s.ExpiresAt)
 		}
 	}
-	x.Attach(identityKey{}, ContextKey, id)
+	x.Attach(identityKey{}, LocalsKey, id)
 	return true
 }
 

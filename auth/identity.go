@@ -50,10 +50,11 @@ func (id *Identity) Clone() *Identity {
 // identityKey is the context key under which the guard stores the caller.
 type identityKey struct{}
 
-// ContextKey is the name under which the identity is also stored in a
-// framework's own per-request store: gin.Context.Get(ContextKey) and
-// fiber.Ctx.Locals(ContextKey) return the *Identity.
-const ContextKey = "authwire.identity"
+// LocalsKey is not a context key: it is the name under which the guard
+// also stores the *Identity in a framework's own per-request store, so
+// that gin.Context.Get(LocalsKey) and fiber.Ctx.Locals(LocalsKey) return
+// it. [FromContext] is the way that works on every backend.
+const LocalsKey = "authwire.identity"
 
 // FromContext returns the caller's identity, or nil for an anonymous
 // caller (a public route) or a context the guard never saw.

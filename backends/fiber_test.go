@@ -47,7 +47,7 @@ func fiberHarness(name string, cfg fiber.Config, expect map[string]int) backendt
 				}
 				chain = append(chain, func(c *fiber.Ctx) error {
 					c.Set("Content-Type", "text/plain; charset=utf-8")
-					return c.Send(r.Echo(c.Path(), c.UserContext(), c.Locals(auth.ContextKey)))
+					return c.Send(r.Echo(c.Path(), c.UserContext(), c.Locals(auth.LocalsKey)))
 				})
 				if r.Method == "" {
 					app.All(fiberPath(r), chain...)
@@ -227,7 +227,7 @@ func TestFiberGroup(t *testing.T) {
 	api := app.Group("/api")
 	api.Get("/me", func(c *fiber.Ctx) error {
 		id := auth.FromContext(c.UserContext())
-		if id == nil || c.Locals(auth.ContextKey) != any(id) {
+		if id == nil || c.Locals(auth.LocalsKey) != any(id) {
 			return c.Status(500).SendString("identity missing")
 		}
 		return c.SendString(id.User)
@@ -293,7 +293,7 @@ func TestFiberIdentitySurvivesCtxReuse(t *testing.T) {
 	var all []seen
 	app.Get("/", func(c *fiber.Ctx) error {
 		id := auth.FromContext(c.UserContext())
-		if id == nil || c.Locals(auth.ContextKey) != any(id) {
+		if id == nil || c.Locals(auth.LocalsKey) != any(id) {
 			return c.Status(500).SendString("identity missing")
 		}
 		mu.Lock()

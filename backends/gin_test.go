@@ -31,7 +31,7 @@ func ginHarness(name string, configure func(*gin.Engine), expect map[string]int)
 					chain = append(chain, backends.GinRule(a.Rule(r.Rule...)))
 				}
 				chain = append(chain, func(c *gin.Context) {
-					v, _ := c.Get(auth.ContextKey)
+					v, _ := c.Get(auth.LocalsKey)
 					c.Data(http.StatusOK, "text/plain; charset=utf-8", r.Echo(c.Request.URL.Path, c.Request.Context(), v))
 				})
 				if r.Method == "" {
@@ -227,7 +227,7 @@ func TestGinGroup(t *testing.T) {
 	}
 	api.GET("/me", func(c *gin.Context) {
 		id := auth.FromContext(c.Request.Context())
-		v, _ := c.Get(auth.ContextKey)
+		v, _ := c.Get(auth.LocalsKey)
 		if id == nil || v != any(id) {
 			c.String(http.StatusInternalServerError, "identity missing")
 			return

@@ -174,7 +174,7 @@ func (r Route) Marker() string {
 // request path as the handler sees it (r.URL.Path, c.Request.URL.Path,
 // c.Path()); ctx is the request context the handler reads the identity
 // from with auth.FromContext; idiom is what the framework's own
-// per-request store holds under auth.ContextKey (c.Get, c.Locals), or the
+// per-request store holds under auth.LocalsKey (c.Get, c.Locals), or the
 // same identity again where there is no such store.
 func (r Route) Echo(path string, ctx context.Context, idiom any) []byte {
 	var b strings.Builder

@@ -65,7 +65,7 @@ func newApp() (http.Handler, error) {
 	r.Handle("", "/user/:id/private", func(c *Ctx) { fmt.Fprintf(c.W, "private profile %s\n", c.Param("id")) })
 	r.Handle(http.MethodGet, "/admin", Rule(a.Rule(auth.OneOf("admin"))), text("admin area"))
 	r.Handle(http.MethodGet, "/api/whoami", func(c *Ctx) {
-		v, _ := c.Get(auth.ContextKey) // the router's own store holds it too
+		v, _ := c.Get(auth.LocalsKey) // the router's own store holds it too
 		id, _ := v.(*auth.Identity)
 		if id == nil {
 			http.Error(c.W, "no identity", http.StatusInternalServerError)

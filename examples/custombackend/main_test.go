@@ -29,7 +29,7 @@ func TestConformance(t *testing.T) {
 					hs = append(hs, Rule(a.Rule(rt.Rule...)))
 				}
 				hs = append(hs, func(c *Ctx) {
-					v, _ := c.Get(auth.ContextKey)
+					v, _ := c.Get(auth.LocalsKey)
 					c.W.Header().Set("Content-Type", "text/plain; charset=utf-8")
 					c.W.Write(rt.Echo(c.R.URL.Path, c.R.Context(), v))
 				})
