@@ -48,38 +48,16 @@ type jsEvent struct {
 	Code int    `json:"code"`
 }
 
-// browserStep bounds one browser action.
-const browserStep = 20 * time.Second
-
-func browserRun[T any](t *testing.T, tab context.Context, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, browserStep)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // eval runs a statement on the page.
 func eval(t *testing.T, tab context.Context, js string) {
 	t.Helper()
-	browserRun(t, tab, chromedp.Evaluate[any](js+"; undefined"))
-}
-
-// poll waits until expr is truthy and returns its value.
-func poll[T any](t *testing.T, tab context.Context, expr string) T {
-	t.Helper()
-	return browserRun(t, tab, chromedp.Poll[T](expr,
-		chromedp.WithPollingInterval(20*time.Millisecond),
-		chromedp.WithPollingTimeout(waitFor)))
+	browsertest.Do(t, tab, chromedp.Evaluate[any](js+"; undefined"))
 }
 
 // result waits for results[key].
 func result(t *testing.T, tab context.Context, key string) jsResult {
 	t.Helper()
-	return poll[jsResult](t, tab, "window.results["+jsString(key)+"]")
+	return browsertest.Poll[jsResult](t, tab, "window.results["+jsString(key)+"]")
 }
 
 func jsString(s string) string {
@@ -94,8 +72,8 @@ func TestBrowserClient(t *testing.T) {
 	b := browsertest.Start(t)
 	app := newTestApp(t, backendsUnderTest[0], appOptions{cfg: testConfig, trackConns: true})
 	tab := b.NewTab(t)
-	browserRun(t, tab, chromedp.Navigate(app.base+"/page"))
-	poll[int](t, tab, `count("open")`)
+	browsertest.Do(t, tab, chromedp.Navigate(app.base+"/page"))
+	browsertest.Poll[int](t, tab, `count("open")`)
 
 	t.Run("anonymous", func(t *testing.T) {
 		eval(t, tab, `record("echo", cb.call("echo", {a: 1, b: [2, "three"], c: {d: null}}))`)
@@ -123,9 +101,9 @@ func TestBrowserClient(t *testing.T) {
 		// The open socket is anonymous: close it and open it again,
 		// now with the session cookie.
 		eval(t, tab, `cb.close()`)
-		poll[int](t, tab, `count("close")`)
+		browsertest.Poll[int](t, tab, `count("close")`)
 		eval(t, tab, `cb.reconnect()`)
-		poll[bool](t, tab, `count("open") === 2`)
+		browsertest.Poll[bool](t, tab, `count("open") === 2`)
 		eval(t, tab, `record("whoami", cb.call("whoami"))`)
 		if r := result(t, tab, "whoami"); !r.OK || !json.Valid(r.Value) || !strings.Contains(string(r.Value), `"user":"admin"`) {
 			t.Fatalf("whoami: %+v %s", r, r.Value)
@@ -141,7 +119,7 @@ func TestBrowserClient(t *testing.T) {
 		if !r.OK {
 			t.Fatalf("ticks: %+v", r)
 		}
-		items := browserRun(t, tab, chromedp.Evaluate[[]map[string]int](`items`))
+		items := browsertest.Do(t, tab, chromedp.Evaluate[[]map[string]int](`items`))
 		if len(items) != 5 {
 			t.Fatalf("items %v, want 5", items)
 		}
@@ -157,8 +135,8 @@ func TestBrowserClient(t *testing.T) {
 		if n := app.dropConns(); n == 0 {
 			t.Fatal("no connection to drop")
 		}
-		poll[bool](t, tab, `count("reconnecting") === 1 && count("open") === 3`)
-		events := browserRun(t, tab, chromedp.Evaluate[[]jsEvent](`events`))
+		browsertest.Poll[bool](t, tab, `count("reconnecting") === 1 && count("open") === 3`)
+		events := browsertest.Do(t, tab, chromedp.Evaluate[[]jsEvent](`events`))
 		t.Logf("events: %v", events)
 		if e := events[len(events)-3]; e.Type != "close" || e.Code != 1006 {
 			t.Fatalf("the drop was seen as %v, want close 1006", e)
@@ -179,7 +157,7 @@ func TestBrowserClient(t *testing.T) {
 		if err := app.a.Revoke(context.Background(), sid); err != nil {
 			t.Fatal(err)
 		}
-		code := poll[int](t, tab, `(events.find((e) => e.type === "sessionended") || {}).code`)
+		code := browsertest.Poll[int](t, tab, `(events.find((e) => e.type === "sessionended") || {}).code`)
 		if code != 4401 {
 			t.Fatalf("sessionended with code %d", code)
 		}
@@ -193,7 +171,7 @@ func TestBrowserClient(t *testing.T) {
 		if got := app.handshakes.Load(); got != shakes {
 			t.Fatalf("%d handshakes after sessionended, want none", got-shakes)
 		}
-		events := browserRun(t, tab, chromedp.Evaluate[[]jsEvent](`events`))
+		events := browsertest.Do(t, tab, chromedp.Evaluate[[]jsEvent](`events`))
 		t.Logf("events: %v", events)
 		if last := events[len(events)-1]; last.Type != "sessionended" {
 			t.Fatalf("events after sessionended: %v", events)
@@ -206,7 +184,7 @@ func TestBrowserClient(t *testing.T) {
 		eval(t, tab, `record("relogin", fetch("/api/sid", {headers: {Authorization: "Basic " + btoa("viewer:viewer123")}}).then((r) => r.text()))`)
 		result(t, tab, "relogin")
 		eval(t, tab, `cb.reconnect()`)
-		poll[bool](t, tab, `count("open") === 4`)
+		browsertest.Poll[bool](t, tab, `count("open") === 4`)
 		eval(t, tab, `record("viewer", cb.call("admin_stats"))`)
 		if r := result(t, tab, "viewer"); r.OK || r.Code != callbacks.CodeForbidden {
 			t.Fatalf("admin_stats as viewer: %+v", r)
@@ -216,5 +194,5 @@ func TestBrowserClient(t *testing.T) {
 		}
 	})
 	eval(t, tab, `cb.close()`)
-	poll[bool](t, tab, `count("close") === 4`)
+	browsertest.Poll[bool](t, tab, `count("close") === 4`)
 }

@@ -5,7 +5,6 @@ package ws
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -47,51 +46,21 @@ func TestBrowserSeesCloseCodes(t *testing.T) {
 		}
 		t.Run(be.name, func(t *testing.T) {
 			app := newTestApp(t, be, Config{})
-			poll := func(tab context.Context, expr string, out any) {
-				t.Helper()
-				ctx, cancel := context.WithTimeout(tab, 20*time.Second)
-				defer cancel()
-				switch o := out.(type) {
-				case *closed:
-					v, err := chromedp.Run(ctx, chromedp.Poll[closed](expr, chromedp.WithPollingInterval(20*time.Millisecond)))
-					if err != nil {
-						t.Fatalf("waiting for %s: %v", expr, err)
-					}
-					*o = v
-				case *string:
-					v, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingInterval(20*time.Millisecond)))
-					if err != nil {
-						t.Fatalf("waiting for %s: %v", expr, err)
-					}
-					*o = v
-				}
-			}
-			navigate := func(tab context.Context, url string) {
-				t.Helper()
-				ctx, cancel := context.WithTimeout(tab, 20*time.Second)
-				defer cancel()
-				if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
-					t.Fatal(err)
-				}
-			}
-
 			anon := b.NewTab(t)
-			navigate(anon, app.base+"/page")
-			var got closed
-			poll(anon, "window.socketClosed", &got)
+			browsertest.Do(t, anon, chromedp.Navigate(app.base+"/page"))
+			got := browsertest.Poll[closed](t, anon, "window.socketClosed")
 			if got.Code != 4401 {
 				t.Fatalf("anonymous socket: onclose code %d (%q), want 4401", got.Code, got.Reason)
 			}
 
 			tab := b.NewTab(t)
-			navigate(tab, app.base+"/page?login=1")
-			var sid, opened string
-			poll(tab, "window.sid", &sid)
-			poll(tab, "window.opened ? 'yes' : ''", &opened)
+			browsertest.Do(t, tab, chromedp.Navigate(app.base+"/page?login=1"))
+			sid := browsertest.Poll[string](t, tab, "window.sid")
+			browsertest.Poll[bool](t, tab, "window.opened === true")
 			if err := app.a.Revoke(context.Background(), sid); err != nil {
 				t.Fatal(err)
 			}
-			poll(tab, "window.socketClosed", &got)
+			got = browsertest.Poll[closed](t, tab, "window.socketClosed")
 			if got.Code != 4401 {
 				t.Fatalf("revoked session: onclose code %d (%q), want 4401", got.Code, got.Reason)
 			}

@@ -39,17 +39,26 @@ import (
 // fallbackPath is where Debian and Ubuntu install Chromium.
 const fallbackPath = "/usr/bin/chromium"
 
-// flags are the command line flags of every Chromium that Start launches.
-// Start adds --user-data-dir and --remote-debugging-port.
-var flags = []string{
-	"--headless",
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-background-networking",
-	"--no-first-run",
-	"--disable-component-update",
-	"--disable-sync",
-	"--disable-quic",
+// TestHost is a host name that Chromium resolves to 127.0.0.1 (and
+// nothing else does): a page at http://TestHost:port reaches a loopback
+// server under a name that is not localhost, so the browser treats it as
+// an ordinary insecure origin.
+const TestHost = "authwire.test"
+
+// chromiumFlags returns the command line flags of every Chromium that
+// Start launches. Start adds --user-data-dir and --remote-debugging-port.
+func chromiumFlags() []string {
+	return []string{
+		"--headless",
+		"--no-sandbox",
+		"--disable-gpu",
+		"--disable-background-networking",
+		"--no-first-run",
+		"--disable-component-update",
+		"--disable-sync",
+		"--disable-quic",
+		"--host-resolver-rules=MAP " + TestHost + " 127.0.0.1",
+	}
 }
 
 // Browser is one headless Chromium driven over the DevTools protocol.

@@ -63,7 +63,7 @@ func Start(t testing.TB) *Browser {
 		done:      make(chan struct{}),
 		stderr:    &tail{max: 100},
 	}
-	args := append(slices.Clone(flags),
+	args := append(chromiumFlags(),
 		"--user-data-dir="+b.dir,
 		"--remote-debugging-port=0",
 		"about:blank",

@@ -34,21 +34,6 @@ import (
 // UPDATE_DASHBOARD_PNG=1 the admin one is also written to
 // examples/dashboard.png, the image the README shows.
 
-// browserActionTimeout limits one browser action.
-const browserActionTimeout = 20 * time.Second
-
-// browse runs one action on the tab with browserActionTimeout.
-func browse[T any](t *testing.T, tab context.Context, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, browserActionTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // waitFor evaluates the JavaScript predicate expr on the tab every 50 ms
 // until it is true. It keeps going through navigations, which end a
 // chromedp.Poll.
@@ -85,7 +70,7 @@ func retry(t *testing.T, tab context.Context, what string, a chromedp.Action[chr
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(tab, browserActionTimeout)
+		ctx, cancel := context.WithTimeout(tab, browsertest.StepTimeout)
 		_, err := chromedp.Run(ctx, a)
 		cancel()
 		if err == nil {
@@ -109,7 +94,7 @@ func fill(t *testing.T, tab context.Context, id, value string) {
 	t.Helper()
 	empty := chromedp.Evaluate[chromedp.Void](`document.getElementById(` + strconv.Quote(id) + `).value = ""`)
 	retry(t, tab, "typing into #"+id, chromedp.Steps(empty, chromedp.SendKeys(chromedp.ID(id), value)))
-	if got := browse(t, tab, chromedp.Value(chromedp.ID(id))); got != value {
+	if got := browsertest.Do(t, tab, chromedp.Value(chromedp.ID(id))); got != value {
 		t.Fatalf("#%s holds %q after typing %q", id, got, value)
 	}
 }
@@ -117,7 +102,7 @@ func fill(t *testing.T, tab context.Context, id, value string) {
 // text is the textContent of the element with id.
 func text(t *testing.T, tab context.Context, id string) string {
 	t.Helper()
-	return browse(t, tab, chromedp.TextContent(chromedp.ID(id)))
+	return browsertest.Do(t, tab, chromedp.TextContent(chromedp.ID(id)))
 }
 
 // watchExceptions records the uncaught exceptions of the tab's pages; check
@@ -158,7 +143,7 @@ func watchExceptions(t *testing.T, tab context.Context, name string) (check func
 // login signs user in through the form and waits for the dashboard.
 func login(t *testing.T, tab context.Context, base, user, pass string) {
 	t.Helper()
-	browse(t, tab, chromedp.Navigate(base+"/login"))
+	browsertest.Do(t, tab, chromedp.Navigate(base+"/login"))
 	fill(t, tab, "username", user)
 	fill(t, tab, "password", pass)
 	retry(t, tab, "submitting the login form", chromedp.Click(chromedp.CSS(`button[type=submit]`)))
@@ -178,7 +163,7 @@ func ticksAtLeast(t *testing.T, tab context.Context, n int, timeout time.Duratio
 // screenshot saves a PNG of the tab's viewport to path and returns it.
 func screenshot(t *testing.T, tab context.Context, path string) []byte {
 	t.Helper()
-	data := browse(t, tab, chromedp.CaptureScreenshot())
+	data := browsertest.Do(t, tab, chromedp.CaptureScreenshot())
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
@@ -222,12 +207,12 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Parallel()
 		tab := b.NewTab(t)
 		check := watchExceptions(t, tab, "viewer tab")
-		browse(t, tab, chromedp.EmulateViewport(1200, 800))
+		browsertest.Do(t, tab, chromedp.EmulateViewport(1200, 800))
 		login(t, tab, base, "viewer", "viewer123")
 		if groups := text(t, tab, "groups"); !strings.Contains(groups, "viewer") {
 			t.Errorf("#groups is %q, want viewer", groups)
 		}
-		if browse(t, tab, chromedp.Evaluate[bool](`document.getElementById("session-ended").offsetParent !== null`)) {
+		if browsertest.Do(t, tab, chromedp.Evaluate[bool](`document.getElementById("session-ended").offsetParent !== null`)) {
 			t.Error("#session-ended shows while the session is alive")
 		}
 
@@ -248,7 +233,7 @@ func TestBrowserDashboard(t *testing.T) {
 		if err := chromedp.Do(other); err != nil { // opens the tab, with no timeout
 			t.Fatal(err)
 		}
-		browse(t, other, chromedp.Navigate(base+"/"))
+		browsertest.Do(t, other, chromedp.Navigate(base+"/"))
 		if got := strings.TrimSpace(text(t, other, "user")); got != "viewer" {
 			t.Fatalf("second tab: #user is %q, want viewer (cookies not shared?)", got)
 		}
@@ -263,7 +248,7 @@ func TestBrowserDashboard(t *testing.T) {
 		if got := text(t, tab, "session-ended"); !strings.Contains(got, "Your session ended") {
 			t.Errorf("#session-ended says %q", got)
 		}
-		link := browse(t, tab, chromedp.AttributeValue(chromedp.CSS("#session-ended a"), "href"))
+		link := browsertest.Do(t, tab, chromedp.AttributeValue(chromedp.CSS("#session-ended a"), "href"))
 		if link.Value != "/login?next=/" {
 			t.Errorf("log-in-again link is %q, want /login?next=/", link.Value)
 		}
@@ -271,7 +256,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 		// The page must not reconnect by itself: no new ticks arrive.
 		before := text(t, tab, "tick-count")
-		browse(t, tab, chromedp.Sleep(1500*time.Millisecond))
+		browsertest.Do(t, tab, chromedp.Sleep(1500*time.Millisecond))
 		if after := text(t, tab, "tick-count"); after != before {
 			t.Errorf("ticks kept coming after the session ended: %s, then %s", before, after)
 		}
@@ -282,7 +267,7 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Parallel()
 		tab := b.NewTab(t)
 		check := watchExceptions(t, tab, "admin tab")
-		browse(t, tab, chromedp.EmulateViewport(1200, 800))
+		browsertest.Do(t, tab, chromedp.EmulateViewport(1200, 800))
 		login(t, tab, base, "admin", "admin")
 		click(t, tab, "btn-admin")
 		waitFor(t, tab, "admin_stats in #output", `document.getElementById("output").textContent.includes("uptime_seconds")`, 10*time.Second)
