@@ -2,7 +2,6 @@ package callbacks_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -395,32 +394,11 @@ func (app *testApp) register(t testing.TB) {
 		}}))
 }
 
-// basicHeader is the Authorization header for user and pass.
-func basicHeader(user, pass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-}
-
 // login authenticates with Basic, which starts a session, and returns the
 // session cookie's value and the session ID.
 func (app *testApp) login(user, pass string) (cookie, sid string) {
 	app.t.Helper()
-	req, _ := http.NewRequest("GET", app.base+"/api/sid", nil)
-	req.Header.Set("Authorization", basicHeader(user, pass))
-	resp, err := app.client.Do(req)
-	if err != nil {
-		app.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, c := range resp.Cookies() {
-		if c.Name == auth.DefaultSessionCookie && c.Value != "" {
-			cookie = c.Value
-		}
-	}
-	if resp.StatusCode != 200 || cookie == "" || len(body) == 0 {
-		app.t.Fatalf("login %s: %d, cookie %q, body %q", user, resp.StatusCode, cookie, body)
-	}
-	return cookie, string(body)
+	return servetest.Login(app.t, app.client, app.base+"/api/sid", user, pass)
 }
 
 // logout ends the session of cookie with POST /logout, as a page does.

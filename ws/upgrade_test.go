@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authwire/authwire/internal/servetest"
 	"github.com/coder/websocket"
 )
 
@@ -26,7 +27,7 @@ func TestAcceptsAuthenticatedSockets(t *testing.T) {
 			t.Fatalf("Len = %d, want 1", n)
 		}
 
-		basic := app.mustDial("/ws/echo", http.Header{"Authorization": {basicHeader("viewer", "viewer123")}})
+		basic := app.mustDial("/ws/echo", http.Header{"Authorization": {servetest.BasicHeader("viewer", "viewer123")}})
 		if e := app.next(app.started, "start"); e.id == nil || e.id.User != "viewer" {
 			t.Fatalf("Basic handshake identity %+v", e.id)
 		}
@@ -57,7 +58,7 @@ func TestRefusesUnauthenticatedWith4401(t *testing.T) {
 			"no cookie":       nil,
 			"garbage cookie":  cookieHeader("garbage"),
 			"expired session": cookieHeader(expired),
-			"wrong password":  {"Authorization": {basicHeader("admin", "nope")}},
+			"wrong password":  {"Authorization": {servetest.BasicHeader("admin", "nope")}},
 		} {
 			t.Run(name, func(t *testing.T) {
 				c := app.mustDial("/ws/echo", h)

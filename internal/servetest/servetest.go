@@ -6,7 +6,10 @@ package servetest
 
 import (
 	"context"
+	"encoding/base64"
+	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -35,4 +38,37 @@ func Fiber(t testing.TB, app *fiber.App) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// BasicHeader is the Authorization header value for user and pass.
+func BasicHeader(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// Login sends GET url with Basic credentials through c, which starts a
+// session, and returns the value of the authwire_session cookie and the
+// response body. It fails t unless the answer is 200 with a cookie and a
+// body.
+func Login(t testing.TB, c *http.Client, url, user, pass string) (cookie, body string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", BasicHeader(user, pass))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, k := range resp.Cookies() {
+		if k.Name == "authwire_session" && k.Value != "" {
+			cookie = k.Value
+		}
+	}
+	if resp.StatusCode != 200 || cookie == "" || len(b) == 0 {
+		t.Fatalf("login %s: %d, cookie %q, body %q", user, resp.StatusCode, cookie, b)
+	}
+	return cookie, string(b)
 }
