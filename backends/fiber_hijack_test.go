@@ -46,7 +46,7 @@ func newWSServer(t *testing.T, routes func(s *wsServer)) *wsServer {
 	go func() { served <- s.app.Listener(ln) }()
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), safetyNet)
 		defer cancel()
 		if err := s.app.ShutdownWithContext(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
@@ -58,7 +58,7 @@ func newWSServer(t *testing.T, routes func(s *wsServer)) *wsServer {
 		go func() { s.handlers.Wait(); close(waited) }()
 		select {
 		case <-waited:
-		case <-time.After(5 * time.Second):
+		case <-time.After(safetyNet):
 			t.Error("a socket handler did not return")
 		}
 	})
@@ -79,7 +79,7 @@ func (s *wsServer) ws(h http.HandlerFunc) fiber.Handler {
 
 func (s *wsServer) dial(t *testing.T, path string, hdr http.Header) (*websocket.Conn, *http.Response, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), safetyNet)
 	defer cancel()
 	return websocket.Dial(ctx, "ws://"+s.addr+path, &websocket.DialOptions{HTTPClient: s.client, HTTPHeader: hdr})
 }
@@ -109,8 +109,13 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// safetyNet bounds every wait of these tests so that a broken shim fails
+// instead of hanging; it is far above anything a working one needs and is
+// not a measure of speed.
+const safetyNet = 20 * time.Second
+
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), safetyNet)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -178,7 +183,7 @@ func TestFiberWebSocketContext(t *testing.T) {
 	_ = c.Close(websocket.StatusNormalClosure, "")
 	select {
 	case <-(<-ctxs).Done():
-	case <-time.After(3 * time.Second):
+	case <-time.After(safetyNet):
 		t.Fatal("the request context is not done after the handler returned")
 	}
 }
@@ -332,7 +337,7 @@ func TestFiberWebSocketClientVanishes(t *testing.T) {
 		if err == nil {
 			t.Fatal("server read returned no error")
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(safetyNet):
 		t.Fatal("the server did not notice the client leaving")
 	}
 }
@@ -405,7 +410,7 @@ func TestFiberWebSocketHijackBufferedBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(safetyNet))
 	mask, payload := []byte{1, 2, 3, 4}, []byte("early")
 	frame := append([]byte{0x81, 0x80 | byte(len(payload))}, mask...)
 	for i, b := range payload {
