@@ -24,8 +24,9 @@
 // The suite checks public and protected routes, the Basic challenge and
 // its headers, malformed and oversize credentials, group rules (401 versus
 // 403), unknown paths, HEAD and OPTIONS, the identity handlers see (through
-// auth.FromContext and the framework's own store), concurrent callers, and
-// path-confusion attempts against public routes. Whatever a framework does
+// auth.FromContext and the framework's own store), concurrent callers,
+// session cookies and logout, the login form (redirect with next, CSRF,
+// body limit), and path-confusion attempts against public routes. Whatever a framework does
 // with a confusing path, an anonymous caller must never get the response
 // of a protected handler.
 package backendtest

@@ -1,0 +1,100 @@
+package backendtest
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/authwire/authwire/auth"
+)
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// checkLoginForm starts an application with sessions and the login form
+// and drives the form over the real connection: the redirect of a browser
+// to the form with its query kept in next (Exchange.Query), the form and
+// its CSRF cookie (SetCookie), a body over the limit (Exchange.Body, 413),
+// a forged token (403), and a good login (303 to next with a session
+// cookie that then authenticates). These are the parts of an Exchange the
+// Basic cases never touch.
+func checkLoginForm(t *testing.T, h Harness) {
+	keys, err := auth.KeysFromSecrets("backendtest login secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(append(Options(), h.Options...),
+		auth.WithSessions(auth.SessionConfig{Keys: keys}), auth.WithLoginForm(auth.LoginConfig{}))
+	s := &Setup{t: t, opts: opts}
+	base := h.Start(t, s)
+	if s.auth == nil {
+		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
+	}
+	type answer struct {
+		status  int
+		header  http.Header
+		cookies map[string]string
+		body    string
+	}
+	call := func(method, path, body string, headers ...[2]string) answer {
+		t.Helper()
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, base+path, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/html")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for _, kv := range headers {
+			req.Header.Set(kv[0], kv[1])
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		a := answer{res.StatusCode, res.Header, map[string]string{}, string(b)}
+		for _, c := range res.Cookies() {
+			a.cookies[c.Name] = c.Value
+		}
+		return a
+	}
+
+	got := call("GET", "/admin?tab=2", "")
+	if want := "/login?next=" + url.QueryEscape("/admin?tab=2"); got.status != http.StatusSeeOther || got.header.Get("Location") != want {
+		t.Fatalf("anonymous browser: %d Location %q, want 303 %q", got.status, got.header.Get("Location"), want)
+	}
+	page := call("GET", "/login", "")
+	m := csrfField.FindStringSubmatch(page.body)
+	bind := page.cookies["authwire_login"]
+	if page.status != 200 || m == nil || bind == "" {
+		t.Fatalf("login page: %d, token found %v, binding cookie %q", page.status, m != nil, bind)
+	}
+	withBind := [2]string{"Cookie", "authwire_login=" + bind}
+	form := func(token string) string {
+		return url.Values{"username": {AdminUser}, "password": {AdminPassword}, "csrf_token": {token}, "next": {"/admin?tab=2"}}.Encode()
+	}
+	if got := call("POST", "/login", "username="+strings.Repeat("a", 20000), withBind); got.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("login body over the limit: %d", got.status)
+	}
+	if got := call("POST", "/login", form("forged"), withBind); got.status != http.StatusForbidden {
+		t.Fatalf("login with a forged token: %d", got.status)
+	}
+	got = call("POST", "/login", form(m[1]), withBind)
+	session := got.cookies[auth.DefaultSessionCookie]
+	if got.status != http.StatusSeeOther || got.header.Get("Location") != "/admin?tab=2" || session == "" {
+		t.Fatalf("login: %d Location %q, session cookie %v", got.status, got.header.Get("Location"), session != "")
+	}
+	got = call("GET", "/admin", "", [2]string{"Cookie", auth.DefaultSessionCookie + "=" + session})
+	if got.status != 200 || echoLine(got.body, "user") != AdminUser {
+		t.Fatalf("after login: %d %q", got.status, got.body)
+	}
+}
