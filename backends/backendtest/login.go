@@ -1,7 +1,6 @@
 package backendtest
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -40,28 +39,8 @@ func checkLoginForm(t *testing.T, h Harness) {
 	}
 	call := func(method, path, body string, headers ...[2]string) answer {
 		t.Helper()
-		var r io.Reader
-		if body != "" {
-			r = strings.NewReader(body)
-		}
-		req, err := http.NewRequest(method, base+path, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", "text/html")
-		if body != "" {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		for _, kv := range headers {
-			req.Header.Set(kv[0], kv[1])
-		}
-		res, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		a := answer{res.StatusCode, res.Header, map[string]string{}, string(b)}
+		res, b := roundTrip(t, base, method, path, body, append([][2]string{{"Accept", "text/html"}}, headers...)...)
+		a := answer{res.StatusCode, res.Header, map[string]string{}, b}
 		for _, c := range res.Cookies() {
 			a.cookies[c.Name] = c.Value
 		}

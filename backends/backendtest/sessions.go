@@ -27,21 +27,7 @@ func checkSessions(t *testing.T, h Harness) {
 	}
 	call := func(method, path string, headers ...[2]string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", "application/json")
-		for _, kv := range headers {
-			req.Header.Set(kv[0], kv[1])
-		}
-		res, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, string(b)
+		return roundTrip(t, base, method, path, "", append([][2]string{{"Accept", "application/json"}}, headers...)...)
 	}
 
 	res, body := call("GET", "/", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)})
@@ -94,4 +80,32 @@ func echoLine(body, name string) string {
 		}
 	}
 	return ""
+}
+
+// roundTrip sends one request to base+path on a connection of its own,
+// without following redirects or keeping cookies, with a form body when
+// body is not empty, and returns the response and its body, read.
+func roundTrip(t *testing.T, base, method, path, body string, headers ...[2]string) (*http.Response, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, kv := range headers {
+		req.Header.Set(kv[0], kv[1])
+	}
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
 }
