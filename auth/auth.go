@@ -158,7 +158,11 @@ func newBasic(cfg *config) (*basicAuthenticator, error) {
 	b.buffers.New = func() any { return new(credentialBuffer) }
 	switch _, fixedGroups := pc.groups.(staticGroups); {
 	case !cfg.hashed && cfg.verifyFn == nil && cfg.htpasswd == "" && pc.identities != nil:
-		b.known = knownHeaders(cfg.users, pc.identities)
+		key, err := newKeyedHash()
+		if err != nil {
+			return nil, err
+		}
+		b.known, b.knownKey = knownHeaders(key, cfg.users, pc.identities), key
 	case pc.creds != nil && (fixedGroups || pc.groups == noGroups{}):
 		b.seen = pc.creds
 	}

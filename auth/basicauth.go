@@ -1,10 +1,8 @@
 package auth
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"sync"
-	"unsafe"
 
 	"github.com/authwire/authwire/backends"
 )
@@ -17,13 +15,15 @@ type basicAuthenticator struct {
 	passwords *passwordCheck
 	buffers   sync.Pool // of *credentialBuffer
 
-	// known maps the SHA-256 of each fixed user's canonical header value
-	// ("Basic " + base64(user:password)) to the user's prebuilt identity,
-	// when users are plaintext and fixed at New. A request carrying
-	// exactly such a header is recognised with one hash and one lookup;
-	// anything else takes the full path. Only digests are kept, and
-	// looking a digest up reveals nothing usable about the password.
-	known map[[sha256.Size]byte]*Identity
+	// known maps the keyed tag of each fixed user's canonical header
+	// value ("Basic " + base64(user:password)) to the user's prebuilt
+	// identity, when users are plaintext and fixed at New. A request
+	// carrying exactly such a header is recognised with one keyed hash
+	// and one lookup; anything else takes the full path. Only tags are
+	// kept, under a key of this process, and looking one up reveals
+	// nothing usable about the password (see [keyedHash]).
+	known    map[keyedDigest]*Identity
+	knownKey keyedHash
 
 	// seen remembers, by HMAC of the whole header, the identity a header
 	// proved after a real password hash, when groups are fixed so that
@@ -57,11 +57,11 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 		return nil, ErrMalformedCredentials
 	}
 	if b.known != nil && b.passwords.reg.quietOrOff() {
-		if id := b.known[sha256.Sum256(unsafe.Slice(unsafe.StringData(h), len(h)))]; id != nil {
+		if id := b.known[b.knownKey.sumString(h)]; id != nil {
 			return id, nil
 		}
 	}
-	var headerKey [sha256.Size]byte
+	var headerKey keyedDigest
 	if b.seen != nil {
 		headerKey = b.seen.cache.headerKey(h)
 		if b.passwords.reg.quietOrOff() {
@@ -92,20 +92,21 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 }
 
 // knownHeaders builds basicAuthenticator.known from plaintext users (a
-// later entry for a user wins) and their prebuilt identities.
-func knownHeaders(users []userEntry, identities map[string]*Identity) map[[sha256.Size]byte]*Identity {
+// later entry for a user wins) and their prebuilt identities, tagged
+// under key.
+func knownHeaders(key keyedHash, users []userEntry, identities map[string]*Identity) map[keyedDigest]*Identity {
 	latest := make(map[string]string, len(users))
 	for _, u := range users {
 		latest[u.name] = u.secret
 	}
-	known := make(map[[sha256.Size]byte]*Identity, len(latest))
+	known := make(map[keyedDigest]*Identity, len(latest))
 	for name, password := range latest {
 		id := identities[name]
 		if id == nil {
 			return nil
 		}
 		header := "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":"+password))
-		known[sha256.Sum256([]byte(header))] = id
+		known[key.sumString(header)] = id
 	}
 	return known
 }

@@ -62,7 +62,7 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 	// request ends. The password is copied because the run may outlive
 	// the caller's buffer.
 	pw, k := string(password), key // copies for the run, so key stays on the stack
-	ch := v.flight.DoChan(string(k[:]), func() (any, error) {
+	ch := v.flight.DoChan(k.name(), func() (any, error) {
 		v.slots <- struct{}{}
 		defer func() { <-v.slots }()
 		v.hashRuns.Add(1)

@@ -33,10 +33,10 @@ func (x *ginExchange) Method() string           { return x.c.Request.Method }
 func (x *ginExchange) Path() string             { return ginRoutedPath(x.engine, x.c.Request) }
 func (x *ginExchange) RawPath() string          { return x.c.Request.URL.RawPath }
 func (x *ginExchange) Header(name string) string {
-	return x.c.Request.Header.Get(name)
+	return firstValue(headerValues(x.c.Request.Header, name))
 }
 func (x *ginExchange) HeaderCount(name string) int {
-	return len(x.c.Request.Header.Values(name))
+	return len(headerValues(x.c.Request.Header, name))
 }
 func (x *ginExchange) Cookie(name string) string {
 	c, err := x.c.Request.Cookie(name)

@@ -79,10 +79,10 @@ func (x *httpExchange) Method() string           { return x.r.Method }
 func (x *httpExchange) Path() string             { return x.r.URL.Path }
 func (x *httpExchange) RawPath() string          { return x.r.URL.RawPath }
 func (x *httpExchange) Header(name string) string {
-	return x.r.Header.Get(name)
+	return firstValue(headerValues(x.r.Header, name))
 }
 func (x *httpExchange) HeaderCount(name string) int {
-	return len(x.r.Header.Values(name))
+	return len(headerValues(x.r.Header, name))
 }
 func (x *httpExchange) Cookie(name string) string {
 	c, err := x.r.Cookie(name)

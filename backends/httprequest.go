@@ -25,3 +25,22 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// headerValues returns the values of the named header of a net/http
+// request (Gin uses it too). The names authwire asks for are canonical
+// already, so the map is read directly first; canonicalizing
+// "Authorization" again on every request costs more than the lookup.
+func headerValues(h http.Header, name string) []string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	return h.Values(name)
+}
+
+// firstValue returns the first of vs, or "".
+func firstValue(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
+}
