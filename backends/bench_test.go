@@ -1,6 +1,7 @@
 package backends_test
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,11 @@ import (
 
 // The benchmarks compare authwire's guard, with Basic credentials from a
 // plaintext map, against each framework's own Basic middleware on the same
-// app and handler, for one authenticated GET. Run them side by side:
+// app and handler, for one authenticated GET. The "+context" variants add
+// to the built-in what authwire does on top of it: putting the user into
+// the request's context (c.Request.Context() on Gin, c.UserContext() on
+// Fiber) so that code handed only a context.Context can read it. Run them
+// side by side:
 //
 //	go test ./backends -run '^$' -bench . -benchmem -count 6
 
@@ -42,6 +47,9 @@ func benchServeHTTP(b *testing.B, h http.Handler) {
 	}
 }
 
+// benchUserKey is the context key of the "+context" variants.
+type benchUserKey struct{}
+
 func ginOK(c *gin.Context) { c.String(http.StatusOK, "ok") }
 
 func BenchmarkGin(b *testing.B) {
@@ -56,6 +64,15 @@ func BenchmarkGin(b *testing.B) {
 	b.Run("gin.BasicAuth", func(b *testing.B) {
 		e := gin.New()
 		e.Use(gin.BasicAuth(gin.Accounts{"admin": "admin", "viewer": "viewer123"}))
+		e.GET("/", ginOK)
+		benchServeHTTP(b, e)
+	})
+	b.Run("gin.BasicAuth+context", func(b *testing.B) {
+		e := gin.New()
+		e.Use(gin.BasicAuth(gin.Accounts{"admin": "admin", "viewer": "viewer123"}), func(c *gin.Context) {
+			ctx := context.WithValue(c.Request.Context(), benchUserKey{}, c.GetString(gin.AuthUserKey))
+			c.Request = c.Request.WithContext(ctx)
+		})
 		e.GET("/", ginOK)
 		benchServeHTTP(b, e)
 	})
@@ -95,6 +112,15 @@ func BenchmarkFiber(b *testing.B) {
 	b.Run("fiber-basicauth", func(b *testing.B) {
 		app := fiber.New()
 		app.Use(basicauth.New(basicauth.Config{Users: map[string]string{"admin": "admin", "viewer": "viewer123"}}))
+		app.Get("/", fiberOK)
+		benchFiber(b, app)
+	})
+	b.Run("fiber-basicauth+context", func(b *testing.B) {
+		app := fiber.New()
+		app.Use(basicauth.New(basicauth.Config{Users: map[string]string{"admin": "admin", "viewer": "viewer123"}}), func(c *fiber.Ctx) error {
+			c.SetUserContext(context.WithValue(c.UserContext(), benchUserKey{}, c.Locals("username")))
+			return c.Next()
+		})
 		app.Get("/", fiberOK)
 		benchFiber(b, app)
 	})

@@ -107,9 +107,9 @@ func (b *Fiber) serve(c *fiber.Ctx) error {
 	if x == nil {
 		x = new(fiberExchange)
 	}
-	x.c = c
+	x.reset(c)
 	pass := b.guard(x)
-	x.c = nil
+	x.reset(nil)
 	b.exchanges.Put(x)
 	if !pass {
 		return nil

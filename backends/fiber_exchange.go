@@ -23,6 +23,13 @@ import (
 type fiberExchange struct {
 	c *fiber.Ctx
 
+	// peeked, first and count remember the last header looked up, so
+	// that Header and HeaderCount for the same name (the Basic parser
+	// asks both) scan the request headers once. Cleared with c.
+	peeked string
+	first  []byte
+	count  int
+
 	// name and boxed cache the last Attach name as an interface value:
 	// converting a string to the key type of c.Locals allocates, and the
 	// name is the same on every request. They survive pooling.
@@ -54,14 +61,33 @@ func (x *fiberExchange) RawPath() string {
 }
 
 func (x *fiberExchange) Header(name string) string {
-	v := x.c.Context().Request.Header.Peek(name)
-	if len(name) == len("Authorization") && strings.EqualFold(name, "Authorization") {
+	v, _ := x.peek(name)
+	if name == "Authorization" || len(name) == len("Authorization") && strings.EqualFold(name, "Authorization") {
 		return unsafe.String(unsafe.SliceData(v), len(v))
 	}
 	return string(v)
 }
 func (x *fiberExchange) HeaderCount(name string) int {
-	return len(x.c.Context().Request.Header.PeekAll(name))
+	_, n := x.peek(name)
+	return n
+}
+
+// peek returns the first value of the named request header, which
+// aliases fasthttp's buffers, and how many times the header occurs.
+func (x *fiberExchange) peek(name string) ([]byte, int) {
+	if name == "" || name != x.peeked {
+		vs := x.c.Context().Request.Header.PeekAll(name)
+		x.peeked, x.first, x.count = name, nil, len(vs)
+		if len(vs) > 0 {
+			x.first = vs[0]
+		}
+	}
+	return x.first, x.count
+}
+
+// reset points x at c, or at nothing, and forgets the last header.
+func (x *fiberExchange) reset(c *fiber.Ctx) {
+	x.c, x.peeked, x.first, x.count = c, "", nil, 0
 }
 func (x *fiberExchange) Cookie(name string) string {
 	return string(x.c.Context().Request.Header.Cookie(name))
