@@ -29,9 +29,13 @@ type Auth struct {
 	sockets  atomic.Pointer[routeSet] // WebSocket routes: see WithWebSocketRoutes
 	open     atomic.Pointer[routeSet] // open routes: see WithOpenRoutes
 
-	basic    *basicAuthenticator // nil without Basic credentials
-	sessions *sessionManager     // nil without WithSessions
-	flow     *loginFlow          // login form and logout; nil without sessions
+	basic *basicAuthenticator // nil without Basic credentials
+
+	// fixedContexts holds, for each identity prebuilt at New, a context
+	// over context.Background() that carries it (see attach).
+	fixedContexts map[*Identity]context.Context
+	sessions      *sessionManager // nil without WithSessions
+	flow          *loginFlow      // login form and logout; nil without sessions
 }
 
 // New recognises app (an *http.ServeMux or other http.Handler, a
@@ -117,6 +121,10 @@ func build(cfg *config) (*Auth, error) {
 	if basic != nil {
 		a.basic = basic
 		a.chain = append(a.chain, basic)
+		a.fixedContexts = make(map[*Identity]context.Context, len(basic.passwords.identities))
+		for _, id := range basic.passwords.identities {
+			a.fixedContexts[id] = context.WithValue(context.Background(), identityKey{}, id)
+		}
 	}
 	a.chain = append(a.chain, cfg.extra...)
 	if len(a.chain) == 0 {
@@ -352,8 +360,23 @@ func (a *Auth) guard(x backends.Exchange) bool {
 			id.SessionID, id.ExpiresAt = s.ID, timeOf(s.ExpiresAt)
 		}
 	}
-	x.Attach(identityKey{}, LocalsKey, id)
+	a.attach(x, id)
 	return true
+}
+
+// attach hands id to the handlers, in the request's context and under
+// LocalsKey. An exchange whose context is still context.Background()
+// (Fiber's user context) and that can replace it gets the context made at
+// New for a fixed user, which saves deriving one per request.
+func (a *Auth) attach(x backends.Exchange, id *Identity) {
+	if ctx := a.fixedContexts[id]; ctx != nil {
+		if r, ok := x.(backends.ContextReplacer); ok && x.Context() == context.Background() {
+			r.ReplaceContext(ctx)
+			x.Attach(nil, LocalsKey, id)
+			return
+		}
+	}
+	x.Attach(identityKey{}, LocalsKey, id)
 }
 
 // identify runs the authenticator chain.

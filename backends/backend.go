@@ -114,6 +114,17 @@ type Exchange interface {
 	// Attach stores value for the handlers that run after the guard: in
 	// the request's context under key, and under name in the framework's
 	// own per-request store where it has one (Gin's c.Set, Fiber's
-	// c.Locals).
+	// c.Locals). A nil key attaches nothing to the context.
 	Attach(key any, name string, value any)
+}
+
+// ContextReplacer is an optional interface for an [Exchange] whose
+// request context starts out as context.Background() and can be replaced
+// outright, as Fiber's c.UserContext() can. When Context returns
+// context.Background(), a guard may hand ReplaceContext a context it made
+// once, instead of deriving one on every request through Attach: package
+// auth does so for users fixed at start-up, whose identities never change.
+type ContextReplacer interface {
+	// ReplaceContext makes ctx the request's context.
+	ReplaceContext(ctx context.Context)
 }

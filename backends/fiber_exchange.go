@@ -159,6 +159,9 @@ func (x *fiberExchange) Attach(key any, name string, value any) {
 	x.c.Locals(x.boxed, value)
 }
 
+// ReplaceContext makes ctx the user context (c.SetUserContext).
+func (x *fiberExchange) ReplaceContext(ctx context.Context) { x.c.SetUserContext(ctx) }
+
 func (x *fiberExchange) Query() string {
 	return string(x.c.Context().URI().QueryString())
 }

@@ -1,6 +1,7 @@
 package backends_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -179,6 +180,40 @@ func TestFiberAllowsMiddlewareBeforeInstall(t *testing.T) {
 		t.Fatalf("the earlier middleware saw %v, want %v", seen, want)
 	}
 	_ = a
+}
+
+// TestFiberKeepsAnEarlierUserContext checks that a user context set by
+// middleware that runs before the guard keeps its values: the identity is
+// added to it, not swapped in for it (the fixed users' prebuilt contexts
+// only replace context.Background()).
+func TestFiberKeepsAnEarlierUserContext(t *testing.T) {
+	type traceKey struct{}
+	for _, early := range []bool{false, true} {
+		app := fiber.New()
+		if early {
+			app.Use(func(c *fiber.Ctx) error {
+				c.SetUserContext(context.WithValue(c.UserContext(), traceKey{}, "trace-1"))
+				return c.Next()
+			})
+		}
+		if _, err := auth.New(app, testUsers...); err != nil {
+			t.Fatal(err)
+		}
+		app.Get("/", func(c *fiber.Ctx) error {
+			ctx := c.UserContext()
+			trace, _ := ctx.Value(traceKey{}).(string)
+			return c.SendString(auth.FromContext(ctx).User + " " + trace)
+		})
+		want := "admin "
+		if early {
+			want += "trace-1"
+		}
+		for range 2 {
+			if st, body := fiberDo(t, app, "GET", "/", "admin", "admin"); st != 200 || body != want {
+				t.Fatalf("early middleware %v: %d %q, want %q", early, st, body, want)
+			}
+		}
+	}
 }
 
 func TestFiberInstallErrors(t *testing.T) {
