@@ -369,8 +369,8 @@ func (a *Auth) guard(x backends.Exchange) bool {
 // (Fiber's user context) and that can replace it gets the context made at
 // New for a fixed user, which saves deriving one per request.
 func (a *Auth) attach(x backends.Exchange, id *Identity) {
-	if ctx := a.fixedContexts[id]; ctx != nil {
-		if r, ok := x.(backends.ContextReplacer); ok && x.Context() == context.Background() {
+	if r, ok := x.(backends.ContextReplacer); ok {
+		if ctx := a.fixedContexts[id]; ctx != nil && x.Context() == context.Background() {
 			r.ReplaceContext(ctx)
 			x.Attach(nil, LocalsKey, id)
 			return
