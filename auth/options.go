@@ -76,8 +76,9 @@ func (c *config) credential(name string) {
 }
 
 // WithUsers sets the users and their plaintext passwords. Passwords are
-// compared in constant time; only their SHA-256 digests are kept. User
-// names must be non-empty and hold no colon; passwords must be non-empty.
+// compared in constant time; only their SHA-256 digests, and keyed tags of
+// each user's Basic header, are kept. User names must be non-empty and
+// hold no colon; passwords must be non-empty.
 func WithUsers(users map[string]string) Option {
 	return func(c *config) error {
 		c.credential("WithUsers")
