@@ -155,6 +155,10 @@ type testApp struct {
 	mu    sync.Mutex
 	track map[string]*tracked
 	conns map[net.Conn]bool // server-side connections, with appOptions.trackConns
+
+	// deafGate holds "deaf" calls, which ignore their context, until
+	// the test closes it.
+	deafGate chan struct{}
 }
 
 type appOptions struct {
@@ -216,7 +220,7 @@ func newTestApp(t testing.TB, be backendUnderTest, o appOptions) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := &testApp{t: t, a: built.a, track: make(map[string]*tracked), conns: make(map[net.Conn]bool)}
+	app := &testApp{t: t, a: built.a, track: make(map[string]*tracked), conns: make(map[net.Conn]bool), deafGate: make(chan struct{})}
 	wsCfg := o.ws
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = discard
@@ -380,6 +384,14 @@ func (app *testApp) register(t testing.TB) {
 			}
 			return nil
 		}}))
+	// deaf ignores its context: it returns only when the test opens
+	// deafGate, whatever its 30 ms timeout says.
+	must(r.Register(callbacks.Callback{Name: "deaf", Public: true, Timeout: 30 * time.Millisecond,
+		Func: callbacks.Unary(func(ctx context.Context, a keyArgs) (any, error) {
+			defer app.begin(ctx, a.Key)()
+			<-app.deafGate
+			return "too late", nil
+		})}))
 	must(r.Public("panic", func(context.Context, json.RawMessage) (any, error) { panic("boom") }))
 	must(r.Register(callbacks.Callback{Name: "slow", Public: true, Timeout: 50 * time.Millisecond,
 		Func: func(ctx context.Context, _ json.RawMessage) (any, error) {

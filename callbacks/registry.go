@@ -115,10 +115,6 @@ type Config struct {
 	// disconnect are seen), and beyond that reading pauses until a call
 	// ends (backpressure on the client). Default 64.
 	MaxConcurrentPerSocket int
-	// SendQueue bounds the frames waiting to be written to one socket;
-	// when it is full, results and stream items wait, so a slow client
-	// cannot make the server buffer without bound. Default 256.
-	SendQueue int
 	// Logger receives failures and panics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -133,6 +129,7 @@ type Registry struct {
 	gateMu  sync.RWMutex    // held for writing while Shutdown closes the gate
 	closed  bool            // Shutdown has begun: track refuses
 	life    context.Context // cancelled by Shutdown: every call's context ends
+	dog     *watchdog       // watches the sockets' calls and writes
 	endMu   sync.Mutex
 	ends    map[string]map[*context.CancelCauseFunc]struct{} // HTTP calls by session ID
 	stop    context.CancelFunc
@@ -163,11 +160,10 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 	set(&cfg.MaxArgsBytes, 64<<10)
 	set(&cfg.MaxConcurrent, 1024)
 	set(&cfg.MaxConcurrentPerSocket, 64)
-	set(&cfg.SendQueue, 256)
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if cfg.MaxArgsBytes < 0 || cfg.MaxConcurrent < 0 || cfg.MaxConcurrentPerSocket < 0 || cfg.SendQueue < 0 || cfg.Timeout < 0 {
+	if cfg.MaxArgsBytes < 0 || cfg.MaxConcurrent < 0 || cfg.MaxConcurrentPerSocket < 0 || cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative callbacks limit", auth.ErrInvalidConfig)
 	}
 	if cfg.Logger == nil {
@@ -184,6 +180,7 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 		cfg:   cfg,
 		slots: make(chan struct{}, cfg.MaxConcurrent),
 		life:  life,
+		dog:   newWatchdog(life),
 		stop:  stop,
 		log:   cfg.Logger,
 		ws:    sockets,
@@ -276,6 +273,7 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	go func() {
 		r.sockets.Wait()
 		r.running.Wait()
+		r.dog.wait()
 		close(done)
 	}()
 	select {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/authwire/authwire/auth"
 )
@@ -42,67 +43,106 @@ func authorize(cb *Callback, id *auth.Identity) (allow bool, fallback any, refus
 	}
 }
 
-// invoke runs one allowed call of cb in its own goroutine and waits for
-// it, or for ctx to end (cancel, socket closed, session ended, shutdown)
-// or the call's timeout. It never panics: a panicking callback becomes an
-// internal error, logged with its stack. A callback that ignores its
-// context keeps its goroutine until it returns, but the caller is answered
-// at once. emit is used by streams only.
-func (r *Registry) invoke(ctx context.Context, cb *Callback, args json.RawMessage, emit func(any) error) (any, *Error) {
+// admit starts one allowed call of cb: it counts the call for Shutdown,
+// derives its context (ended by the callback's timeout, once its timer is
+// armed, and by Shutdown) and takes one of the MaxConcurrent slots,
+// waiting for one within that context. Unless it returns an error, the
+// caller must end the context once the call is answered and call release
+// once the callback has returned (a callback that ignores its context
+// may return after its answer).
+func (r *Registry) admit(ctx context.Context, cb *Callback) (callCtx *callContext, release func(), e *Error) {
 	timeout := cb.Timeout
 	if timeout == 0 {
 		timeout = r.cfg.Timeout
 	}
 	if !r.track(&r.running) {
-		return nil, Errorf(CodeUnavailable, "server shutting down")
+		return nil, nil, Errorf(CodeUnavailable, "server shutting down")
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	defer context.AfterFunc(r.life, cancel)()
-
+	callCtx = newCallContext(ctx, time.Now().Add(timeout))
+	unlink := context.AfterFunc(r.life, func() { callCtx.cancel(context.Canceled) })
 	select {
 	case r.slots <- struct{}{}:
-	case <-ctx.Done():
+	default:
+		// Waiting for a slot may take long: the deadline needs its timer.
+		callCtx.arm()
+		select {
+		case r.slots <- struct{}{}:
+		case <-callCtx.Done():
+			e := r.ctxError(callCtx)
+			unlink()
+			callCtx.end()
+			r.running.Done()
+			return nil, nil, e
+		}
+	}
+	release = func() {
+		unlink()
+		<-r.slots
 		r.running.Done()
+	}
+	return callCtx, release, nil
+}
+
+// execute runs cb on the calling goroutine. A panic becomes errPanicked,
+// logged with its stack. emit is used by streams only.
+func (r *Registry) execute(ctx context.Context, cb *Callback, args json.RawMessage, emit func(any) error) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.LogAttrs(ctx, slog.LevelError, "authwire: callback panicked",
+				slog.String("callback", cb.Name), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			result, err = nil, errPanicked
+		}
+	}()
+	if cb.Stream != nil {
+		return nil, cb.Stream(ctx, args, emit)
+	}
+	return cb.Func(ctx, args)
+}
+
+// outcome turns what cb returned on ctx into the caller's answer. An error
+// that is not an *Error, returned after ctx ended, is reported as the
+// reason ctx ended; other errors that are not an *Error are logged and
+// hidden behind "internal".
+func (r *Registry) outcome(ctx context.Context, cb *Callback, result any, err error) (any, *Error) {
+	if err == nil {
+		return result, nil
+	}
+	if ctx.Err() != nil && !errors.As(err, new(*Error)) {
 		return nil, r.ctxError(ctx)
 	}
-	type outcome struct {
+	e, internal := asError(err)
+	if internal && !errors.Is(err, errPanicked) {
+		r.log.LogAttrs(ctx, slog.LevelError, "authwire: callback failed",
+			slog.String("callback", cb.Name), slog.String("error", err.Error()))
+	}
+	return nil, e
+}
+
+// invoke runs one allowed call of cb in a goroutine of its own and waits
+// for its outcome, or for its context to end (cancel, session ended,
+// shutdown, timeout): the HTTP transport answers at once then, even if the
+// callback ignores its context and keeps its goroutine a while longer.
+func (r *Registry) invoke(ctx context.Context, cb *Callback, args json.RawMessage, emit func(any) error) (any, *Error) {
+	callCtx, release, e := r.admit(ctx, cb)
+	if e != nil {
+		return nil, e
+	}
+	defer callCtx.end()
+	callCtx.arm()
+	ctx = callCtx
+	type returned struct {
 		result any
 		err    error
 	}
-	done := make(chan outcome, 1)
+	done := make(chan returned, 1)
 	go func() {
-		defer r.running.Done()
-		defer func() { <-r.slots }()
-		defer func() {
-			if p := recover(); p != nil {
-				r.log.LogAttrs(ctx, slog.LevelError, "authwire: callback panicked",
-					slog.String("callback", cb.Name), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-				done <- outcome{err: errPanicked}
-			}
-		}()
-		var o outcome
-		if cb.Stream != nil {
-			o.err = cb.Stream(ctx, args, emit)
-		} else {
-			o.result, o.err = cb.Func(ctx, args)
-		}
-		done <- o
+		defer release()
+		result, err := r.execute(ctx, cb, args, emit)
+		done <- returned{result, err}
 	}()
 	select {
 	case o := <-done:
-		if o.err == nil {
-			return o.result, nil
-		}
-		if ctx.Err() != nil && !errors.As(o.err, new(*Error)) {
-			return nil, r.ctxError(ctx)
-		}
-		e, internal := asError(o.err)
-		if internal && !errors.Is(o.err, errPanicked) {
-			r.log.LogAttrs(ctx, slog.LevelError, "authwire: callback failed",
-				slog.String("callback", cb.Name), slog.String("error", o.err.Error()))
-		}
-		return nil, e
+		return r.outcome(ctx, cb, o.result, o.err)
 	case <-ctx.Done():
 		return nil, r.ctxError(ctx)
 	}

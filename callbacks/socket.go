@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,10 +29,28 @@ type inFrame struct {
 }
 
 // socketSession runs the calls of one socket.
+//
+// One goroutine at a time reads the socket. A call that arrives while no
+// other call of the socket is running is run by the reading goroutine
+// itself, which saves handing it to another goroutine: on a small machine
+// that hand-off costs as much as the rest of a quick round trip. If the
+// call is still running after [handOffAfter], the watchdog moves reading
+// on to a new goroutine, so cancel frames, further calls and a disconnect
+// are still seen at once; the call keeps the goroutine it runs on. A call
+// that arrives while others run gets a new goroutine at once. Either way
+// no two calls ever share a goroutine at the same time.
+//
+// Frames are written by the goroutine that has them (the socket
+// serialises concurrent writes), so a slow client holds up its own calls,
+// never the server's memory: at most one frame per admitted call waits to
+// be written, and a socket whose writes make no progress for
+// [writeTimeout] is closed.
 type socketSession struct {
-	r     *Registry
-	ctx   context.Context
-	out   chan []byte   // the send queue
+	r      *Registry
+	c      *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc // ends the socket's calls and its reading
+
 	slots chan struct{} // calls running on this socket
 	// admitted counts the calls running or waiting for a slot, up to
 	// twice the slots: while calls wait, the socket is still read, so
@@ -41,12 +60,20 @@ type socketSession struct {
 
 	mu    sync.Mutex
 	calls map[string]context.CancelFunc
-	wg    sync.WaitGroup
+
+	// wg counts the reading goroutine and the calls not yet answered.
+	wg sync.WaitGroup
+
+	// Marks for the watchdog: the call the reading goroutine is running
+	// itself, and the writes in progress with the last time one started
+	// from none or finished.
+	inline        atomic.Pointer[socketCall]
+	writes        atomic.Int32
+	writeProgress atomic.Int64 // a watchdog.now() value
 }
 
-// session reads frames from one socket and runs each call in its own
-// goroutine until the socket closes (ctx ends); then it cancels what is
-// still running and waits for it.
+// session serves one socket until it closes (ctx ends) and its calls are
+// answered; calls still running then are cancelled.
 func (r *Registry) session(ctx context.Context, c *websocket.Conn, id *auth.Identity) {
 	if !r.track(&r.sockets) {
 		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
@@ -58,7 +85,7 @@ func (r *Registry) session(ctx context.Context, c *websocket.Conn, id *auth.Iden
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// On Shutdown the calls are cancelled (invoke watches r.life) and the
+	// On Shutdown the calls are cancelled (admit watches r.life) and the
 	// socket is closed with 1001, as ws.Server.Shutdown does: cancelling
 	// the read's context instead would drop the connection without a
 	// close frame, which the client sees as 1006, a network failure.
@@ -75,99 +102,139 @@ func (r *Registry) session(ctx context.Context, c *websocket.Conn, id *auth.Iden
 
 	s := &socketSession{
 		r:        r,
+		c:        c,
 		ctx:      ctx,
-		out:      make(chan []byte, r.cfg.SendQueue),
+		cancel:   cancel,
 		slots:    make(chan struct{}, r.cfg.MaxConcurrentPerSocket),
 		admitted: make(chan struct{}, 2*r.cfg.MaxConcurrentPerSocket),
 		calls:    make(map[string]context.CancelFunc),
 	}
 	c.SetReadLimit(int64(2*r.cfg.MaxArgsBytes + 4096))
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		s.writeLoop(c, cancel)
-	}()
+	r.dog.add(s)
+	defer r.dog.remove(s)
+	// The handler's goroutine only waits: were it to run a call whose
+	// callback ignores its context, the socket could not end before the
+	// callback returned.
+	s.wg.Add(1)
+	go s.read()
+	s.wg.Wait()
+}
+
+// read reads frames until the socket ends, or until the watchdog has
+// handed reading on to another goroutine while this one ran a call.
+func (s *socketSession) read() {
 	for {
-		typ, data, err := c.Read(ctx)
+		typ, data, err := s.c.Read(s.ctx)
 		if err != nil {
-			break
+			s.cancel()
+			s.wg.Done()
+			return
 		}
 		if typ != websocket.MessageText {
 			s.send(errorFrame{Error: Errorf(CodeBadRequest, "frames must be JSON text")})
 			continue
 		}
-		if !s.handle(data) {
-			break
+		call, ok := s.handle(data)
+		if !ok {
+			s.cancel()
+			s.wg.Done()
+			return
+		}
+		if call == nil {
+			continue
+		}
+		if len(s.admitted) > 1 { // others are running: no reason to wait
+			call.detach()
+			go call.run()
+			continue
+		}
+		call.startedAt = s.r.dog.now()
+		s.inline.Store(call)
+		s.r.dog.wake()
+		call.run()
+		if !s.inline.CompareAndSwap(call, nil) {
+			return // the watchdog handed reading on: this goroutine is done
 		}
 	}
-	cancel()
-	s.wg.Wait()
-	close(s.out)
-	<-written
 }
 
-// writeLoop writes queued frames in order; a failed write ends the socket.
-func (s *socketSession) writeLoop(c *websocket.Conn, cancel context.CancelFunc) {
-	for b := range s.out {
-		if s.ctx.Err() != nil {
-			continue // drain: the socket is going away
-		}
-		wctx, done := context.WithTimeout(s.ctx, 10*time.Second)
-		err := c.Write(wctx, websocket.MessageText, b)
-		done()
-		if err != nil {
-			cancel()
+// watch is the watchdog's look at the socket at now: it hands reading on
+// from a call run for too long on the reading goroutine, and ends the
+// socket if its writes have stalled. It reports whether the socket still
+// has work to watch.
+func (s *socketSession) watch(now time.Duration) bool {
+	busy := false
+	if c := s.inline.Load(); c != nil {
+		if now-c.startedAt < s.r.dog.handOff {
+			busy = true
+		} else if s.inline.CompareAndSwap(c, nil) {
+			c.detach()
+			go s.read() // takes over this goroutine's place in wg
 		}
 	}
+	if s.writes.Load() > 0 {
+		busy = true
+		if now-time.Duration(s.writeProgress.Load()) >= s.r.dog.writeTimeout {
+			s.cancel()
+		}
+	}
+	return busy
 }
 
-// send queues a frame, waiting while the queue is full; it fails once the
-// socket is going away.
-func (s *socketSession) send(frame any) error { return s.sendCtx(s.ctx, frame) }
-
-// sendCtx is send that also gives up when ctx ends.
-func (s *socketSession) sendCtx(ctx context.Context, frame any) error {
+// send writes one frame to the socket; it fails once the socket is going
+// away, and ends the socket if the write fails.
+func (s *socketSession) send(frame any) error {
 	b, err := json.Marshal(frame)
 	if err != nil {
 		s.r.log.Error("authwire: encoding a callback frame failed", "error", err)
 		b, _ = json.Marshal(errorFrame{ID: frameID(frame), Error: Errorf(CodeInternal, "internal error")})
 	}
-	select {
-	case s.out <- b:
-		return nil
-	case <-ctx.Done():
+	if s.ctx.Err() != nil {
 		return errCallOver
 	}
+	if s.writes.Add(1) == 1 {
+		s.writeProgress.Store(int64(s.r.dog.now()))
+	}
+	s.r.dog.wake()
+	err = s.c.Write(s.ctx, websocket.MessageText, b)
+	s.writeProgress.Store(int64(s.r.dog.now()))
+	s.writes.Add(-1)
+	if err != nil {
+		s.cancel()
+		return errCallOver
+	}
+	return nil
 }
 
-// handle acts on one frame; it returns false when the socket should stop
-// reading (its context ended while waiting for a call slot).
-func (s *socketSession) handle(data []byte) bool {
+// handle acts on one frame. It returns the call the frame starts, if it
+// starts one, and false when the socket should stop reading (its context
+// ended while waiting to admit a call).
+func (s *socketSession) handle(data []byte) (*socketCall, bool) {
 	var f inFrame
 	if err := json.Unmarshal(data, &f); err != nil {
 		s.send(errorFrame{Error: Errorf(CodeBadRequest, "the frame is not valid JSON")})
-		return true
+		return nil, true
 	}
 	switch {
 	case f.ID == "" || len(f.ID) > 64:
 		s.send(errorFrame{Error: Errorf(CodeBadRequest, "a frame needs an id of 1 to 64 characters")})
-		return true
+		return nil, true
 	case f.Cancel:
 		s.mu.Lock()
 		if stop := s.calls[f.ID]; stop != nil {
 			stop()
 		}
 		s.mu.Unlock()
-		return true
+		return nil, true
 	}
 	cb := s.r.set.get(f.Call)
 	if cb == nil {
 		s.send(errorFrame{ID: f.ID, Error: Errorf(CodeNotFound, "no such callback")})
-		return true
+		return nil, true
 	}
 	if len(f.Args) > s.r.cfg.MaxArgsBytes {
 		s.send(errorFrame{ID: f.ID, Error: Errorf(CodeTooLarge, "the args are too large")})
-		return true
+		return nil, true
 	}
 	if len(f.Args) == 0 {
 		f.Args = json.RawMessage("null")
@@ -176,73 +243,148 @@ func (s *socketSession) handle(data []byte) bool {
 	switch {
 	case refusal != nil:
 		s.send(errorFrame{ID: f.ID, Error: refusal})
-		return true
+		return nil, true
 	case !allow:
 		s.send(resultFrame{ID: f.ID, Result: fallback})
-		return true
+		return nil, true
 	}
 	s.mu.Lock()
 	_, busy := s.calls[f.ID]
 	s.mu.Unlock()
 	if busy {
 		s.send(errorFrame{ID: f.ID, Error: Errorf(CodeBadRequest, "a call with this id is already running")})
-		return true
+		return nil, true
 	}
 	select {
 	case s.admitted <- struct{}{}:
 	case <-s.ctx.Done():
-		return false
+		return nil, false
 	}
 	ctx, stop := context.WithCancel(s.ctx)
 	s.mu.Lock()
 	s.calls[f.ID] = stop
 	s.mu.Unlock()
 	s.wg.Add(1)
-	go s.run(ctx, stop, cb, f)
-	return true
+	return &socketCall{s: s, id: f.ID, cb: cb, args: f.Args, ctx: ctx, stop: stop}, true
 }
 
-// run performs one call and sends its answer.
-func (s *socketSession) run(ctx context.Context, stop context.CancelFunc, cb *Callback, f inFrame) {
-	defer s.wg.Done()
-	defer func() { <-s.admitted }()
-	defer stop()
-	var emitMu sync.Mutex
-	over := false
-	emit := func(item any) error {
-		emitMu.Lock()
-		defer emitMu.Unlock()
-		if over || ctx.Err() != nil {
-			return errCallOver
-		}
-		return s.sendCtx(ctx, dataFrame{ID: f.ID, Data: item})
+// socketCall is one admitted call on a socket. It is answered exactly
+// once: by the goroutine running it when the callback returns, or, the
+// moment its context ends (cancel frame, socket closed, session ended,
+// shutdown, timeout), with the error for that, even if the callback
+// ignores its context; a late result is then dropped.
+type socketCall struct {
+	s         *socketSession
+	id        string
+	cb        *Callback
+	args      json.RawMessage
+	ctx       context.Context // the call's, until it is admitted
+	stop      context.CancelFunc
+	startedAt time.Duration // when it began on the reading goroutine
+
+	// armMu guards detached and admitted: a call detached from the
+	// reading goroutine needs its deadline timer, which is armed once
+	// both are true.
+	armMu    sync.Mutex
+	detached bool
+	deadline *callContext
+
+	mu   sync.Mutex // held while a frame of this call is written
+	over bool       // answered: emit fails from now on
+}
+
+// detach records that the call no longer runs on the reading goroutine
+// (or never did), so its deadline needs a timer.
+func (c *socketCall) detach() {
+	c.armMu.Lock()
+	c.detached = true
+	d := c.deadline
+	c.armMu.Unlock()
+	if d != nil {
+		d.arm()
 	}
-	var result any
-	var e *Error
+}
+
+// admitted records the call's context once admitted, arming its deadline
+// if the call is detached already or its timeout is too short to wait
+// for the watchdog.
+func (c *socketCall) admitted(ctx *callContext) {
+	c.armMu.Lock()
+	c.deadline = ctx
+	arm := c.detached || time.Until(ctx.deadline) <= c.s.r.dog.handOff
+	c.armMu.Unlock()
+	if arm {
+		ctx.arm()
+	}
+}
+
+// run waits for a slot on the socket and in the registry, then runs the
+// callback on the calling goroutine.
+func (c *socketCall) run() {
 	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }() // once the answer is queued
-		result, e = s.r.invoke(ctx, cb, f.Args, emit)
-	case <-ctx.Done(): // cancelled, or the socket closed, while waiting
-		e = s.r.ctxError(ctx)
+	case c.s.slots <- struct{}{}:
+	case <-c.ctx.Done(): // cancelled, or the socket closed, while waiting
+		c.answer(errorFrame{ID: c.id, Error: c.s.r.ctxError(c.ctx)}, false)
+		return
 	}
-	stop() // a stream still blocked in emit gives up now
-	emitMu.Lock()
-	over = true
-	emitMu.Unlock()
-	// Free the id before the answer leaves: a client may reuse it as soon
-	// as it has the answer, and must not be told it is still running.
-	s.mu.Lock()
-	delete(s.calls, f.ID)
-	s.mu.Unlock()
+	ctx, release, e := c.s.r.admit(c.ctx, c.cb)
+	if e != nil {
+		c.answer(errorFrame{ID: c.id, Error: e}, true)
+		return
+	}
+	defer ctx.end()
+	c.admitted(ctx)
+	interrupted := context.AfterFunc(ctx, func() {
+		c.answer(errorFrame{ID: c.id, Error: c.s.r.ctxError(ctx)}, true)
+	})
+	result, err := c.s.r.execute(ctx, c.cb, c.args, c.emit)
+	release()
+	if !interrupted() {
+		return // answered when ctx ended
+	}
+	result, e = c.s.r.outcome(ctx, c.cb, result, err)
 	switch {
 	case e != nil:
-		s.send(errorFrame{ID: f.ID, Error: e})
-	case cb.Stream != nil:
-		s.send(doneFrame{ID: f.ID, Done: true})
+		c.answer(errorFrame{ID: c.id, Error: e}, true)
+	case c.cb.Stream != nil:
+		c.answer(doneFrame{ID: c.id, Done: true}, true)
 	default:
-		s.send(resultFrame{ID: f.ID, Result: result})
+		c.answer(resultFrame{ID: c.id, Result: result}, true)
 	}
+}
+
+// emit sends one stream item; it fails once the call is answered.
+func (c *socketCall) emit(item any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.over || c.ctx.Err() != nil {
+		return errCallOver
+	}
+	return c.s.send(dataFrame{ID: c.id, Data: item})
+}
+
+// answer sends the call's last frame, unless it was answered already, and
+// releases what the call held on the socket (slotted: a socket slot).
+func (c *socketCall) answer(frame any, slotted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.over {
+		return
+	}
+	c.over = true
+	c.stop() // a stream still blocked in emit gives up now
+	// Free the id before the answer leaves: a client may reuse it as
+	// soon as it has the answer, and must not be told it is still
+	// running.
+	c.s.mu.Lock()
+	delete(c.s.calls, c.id)
+	c.s.mu.Unlock()
+	c.s.send(frame)
+	if slotted {
+		<-c.s.slots
+	}
+	<-c.s.admitted
+	c.s.wg.Done()
 }
 
 // frameID returns the id of an outgoing frame, for error replacement.

@@ -27,6 +27,8 @@ func TestTransportsOnBackends(t *testing.T) {
 		t.Run("ws/auth", func(t *testing.T) { testSocketAuth(t, app, adminCookie, viewerCookie) })
 		t.Run("ws/stream", func(t *testing.T) { testSocketStream(t, app, adminCookie) })
 		t.Run("ws/cancel", func(t *testing.T) { testSocketCancel(t, app, adminCookie) })
+		t.Run("ws/hand-off", func(t *testing.T) { testSocketHandOff(t, app) })
+		t.Run("ws/deaf callback", func(t *testing.T) { testSocketDeafCallback(t, app) })
 		t.Run("ws/disconnect", func(t *testing.T) { testSocketDisconnect(t, app, adminCookie) })
 		t.Run("ws/revoke", func(t *testing.T) { testSocketSessionEnd(t, app, false) })
 		t.Run("ws/logout", func(t *testing.T) { testSocketSessionEnd(t, app, true) })
@@ -163,6 +165,45 @@ func testSocketCancel(t *testing.T, app *testApp, admin string) {
 	}
 	// Cancelling a call that is not running is ignored; the socket works.
 	cl.send(map[string]any{"id": "nothing", "cancel": true})
+	cl.mustEcho()
+}
+
+// testSocketHandOff checks that a call run by the socket's reading
+// goroutine (it arrived while nothing else ran) does not stop the socket
+// from being read: a later call is answered, and a cancel frame seen,
+// while the first is still running.
+func testSocketHandOff(t *testing.T, app *testApp) {
+	cl := app.dial(t, "")
+	tr := app.expect("hand-off")
+	cl.call("long", "wait", keyArgs{"hand-off"})
+	wait(t, tr.started, "the long call started")
+	cl.mustEcho()
+	select {
+	case <-tr.returned:
+		t.Fatal("the long call returned before it was cancelled")
+	default:
+	}
+	cl.send(map[string]any{"id": "long", "cancel": true})
+	if f := cl.final("long"); f.code() != callbacks.CodeCancelled {
+		t.Fatalf("after cancel: %s", f.raw)
+	}
+	wait(t, tr.returned, "the cancelled call returned")
+	cl.mustEcho()
+}
+
+// testSocketDeafCallback checks that a callback that ignores its context
+// is answered "timeout" when its timeout passes, not when it returns, and
+// that the socket goes on meanwhile.
+func testSocketDeafCallback(t *testing.T, app *testApp) {
+	cl := app.dial(t, "")
+	tr := app.expect("deaf")
+	cl.call("d", "deaf", keyArgs{"deaf"})
+	if f := cl.final("d"); f.code() != callbacks.CodeTimeout {
+		t.Fatalf("deaf call: %s", f.raw)
+	}
+	cl.mustEcho()
+	close(app.deafGate) // only now may the callback return
+	wait(t, tr.returned, "the deaf callback returned")
 	cl.mustEcho()
 }
 
