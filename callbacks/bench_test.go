@@ -26,8 +26,15 @@ var benchFrame = []byte(`{"id":"1","call":"echo","args":` + benchArgs + `}`)
 
 // rawEchoServer is the baseline: a coder/websocket server with no auth
 // and no registry, that decodes each message as the registry does and
-// encodes the same answer.
+// encodes the same answer, on the goroutine that read it.
 func rawEchoServer(tb testing.TB) string {
+	return echoServer(tb, func(ctx context.Context, c *websocket.Conn, data []byte) error {
+		return c.Write(ctx, websocket.MessageText, echoAnswer(data))
+	})
+}
+
+// echoServer serves sockets that hand each message they read to answer.
+func echoServer(tb testing.TB, answer func(ctx context.Context, c *websocket.Conn, data []byte) error) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -40,26 +47,80 @@ func rawEchoServer(tb testing.TB) string {
 			if err != nil {
 				return
 			}
-			var in struct {
-				ID     string          `json:"id"`
-				Call   string          `json:"call"`
-				Args   json.RawMessage `json:"args"`
-				Cancel bool            `json:"cancel"`
-			}
-			if err := json.Unmarshal(data, &in); err != nil {
-				return
-			}
-			out, _ := json.Marshal(struct {
-				ID     string `json:"id,omitempty"`
-				Result any    `json:"result"`
-			}{in.ID, in.Args})
-			if err := c.Write(ctx, websocket.MessageText, out); err != nil {
+			if err := answer(ctx, c, data); err != nil {
 				return
 			}
 		}
 	}))
 	tb.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// echoAnswer decodes a call frame as the registry does and encodes the
+// answer it would send.
+func echoAnswer(data []byte) []byte {
+	var in struct {
+		ID     string          `json:"id"`
+		Call   string          `json:"call"`
+		Args   json.RawMessage `json:"args"`
+		Cancel bool            `json:"cancel"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return []byte(`{"error":{"code":"bad_request"}}`)
+	}
+	out, _ := json.Marshal(struct {
+		ID     string `json:"id,omitempty"`
+		Result any    `json:"result"`
+	}{in.ID, in.Args})
+	return out
+}
+
+// BenchmarkEchoCosts measures, on raw coder/websocket echo servers, what
+// two common ways of serving a message add to a round trip: handing it to
+// another goroutine (a fresh one per message, or one long-lived worker),
+// and a runtime timer per write (context.WithTimeout). They are why the
+// registry runs a quick call on the reading goroutine and keeps one
+// watchdog instead of timers (see socketSession).
+func BenchmarkEchoCosts(b *testing.B) {
+	work := make(chan func())
+	b.Cleanup(func() { close(work) })
+	go func() {
+		for f := range work {
+			f()
+		}
+	}()
+	for _, bc := range []struct {
+		name   string
+		answer func(ctx context.Context, c *websocket.Conn, data []byte) error
+	}{
+		{"inline", func(ctx context.Context, c *websocket.Conn, data []byte) error {
+			return c.Write(ctx, websocket.MessageText, echoAnswer(data))
+		}},
+		{"goroutine-per-message", func(ctx context.Context, c *websocket.Conn, data []byte) error {
+			go c.Write(ctx, websocket.MessageText, echoAnswer(data))
+			return nil
+		}},
+		{"worker-goroutine", func(ctx context.Context, c *websocket.Conn, data []byte) error {
+			work <- func() { c.Write(ctx, websocket.MessageText, echoAnswer(data)) }
+			return nil
+		}},
+		{"timer-per-write", func(ctx context.Context, c *websocket.Conn, data []byte) error {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return c.Write(wctx, websocket.MessageText, echoAnswer(data))
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := dialBench(b, echoServer(b, bc.answer), nil)
+			for range 100 {
+				roundTrip(b, c)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				roundTrip(b, c)
+			}
+		})
+	}
 }
 
 // dialBench opens a socket for a benchmark.
