@@ -37,9 +37,16 @@ const fiberAnswerTimeout = 10 * time.Second
 // not its cancellation: it is cancelled when h returns.
 //
 // A request that is not a handshake (GET with Connection: Upgrade and
-// Upgrade: websocket) is not hijacked: h runs at once, buffered, and its
-// answer (426, 405, ...) becomes the Fiber response; headers h sets
-// replace those set before, Set-Cookie adds. A panic goes to Fiber.
+// Upgrade: websocket) is not hijacked. h runs in a goroutine of its own;
+// if it returns without flushing, its buffered answer (426, 405, a JSON
+// result...) becomes the Fiber response, headers h set replacing those
+// set before (Set-Cookie adds), and a panic goes to Fiber. If it flushes
+// (http.Flusher), the status and headers are sent and the rest of the
+// body streams through fasthttp's body stream writer, each Flush reaching
+// the client; once a write fails because the client went away, the
+// request's context is cancelled and h's writes fail. fasthttp tells a
+// handler nothing of a client that leaves while nothing is written, so
+// until then the context ends only when h returns.
 //
 // A handshake is hijacked without a response from fasthttp and h runs in
 // the hijack goroutine, for the socket's whole life. The ResponseWriter
@@ -65,11 +72,7 @@ func FiberWebSocket(h http.Handler) fiber.Handler {
 			return fiber.NewError(fiber.StatusBadRequest, "invalid request")
 		}
 		if !IsWebSocketHandshake(&fiberExchange{c: c}) {
-			defer cancel()
-			w := &fiberResponseWriter{header: make(http.Header)}
-			h.ServeHTTP(w, r)
-			w.copyTo(c)
-			return nil
+			return serveFiberPlain(c, h, r, cancel)
 		}
 		w := &fiberResponseWriter{header: fiberResponseHeader(c)}
 		c.Context().HijackSetNoResponse(true)
@@ -155,6 +158,9 @@ type fiberResponseWriter struct {
 	body     bytes.Buffer
 	conn     *fiberConn // nil: not hijackable
 	hijacked bool
+
+	stream    *fiberStream // a plain request's, which may stream; else nil
+	streaming bool         // Flush was called: writes go to stream
 }
 
 func (w *fiberResponseWriter) Header() http.Header { return w.header }
@@ -173,13 +179,25 @@ func (w *fiberResponseWriter) WriteHeader(code int) {
 	w.status = code
 }
 
-// Write buffers p as response body; after Hijack it fails.
+// Write buffers p as response body, or streams it after Flush; after
+// Hijack it fails.
 func (w *fiberResponseWriter) Write(p []byte) (int, error) {
-	if w.hijacked {
+	switch {
+	case w.hijacked:
 		return 0, http.ErrHijacked
+	case w.streaming:
+		return w.stream.write(p)
 	}
 	w.WriteHeader(http.StatusOK)
 	return w.body.Write(p)
+}
+
+// Flush sends what is written so far, and from then on streams the body
+// (see FiberWebSocket). For a handshake it does nothing.
+func (w *fiberResponseWriter) Flush() {
+	if w.stream != nil {
+		w.stream.flush(w)
+	}
 }
 
 // Hijack writes the status line and headers, if WriteHeader was called,
@@ -204,19 +222,8 @@ func (w *fiberResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // copyTo makes the buffered answer c's response.
 func (w *fiberResponseWriter) copyTo(c *fiber.Ctx) {
+	applyHeader(c, w.header)
 	resp := c.Response()
-	for k, vs := range w.header {
-		switch k = http.CanonicalHeaderKey(k); k {
-		case "Content-Length", "Transfer-Encoding":
-			continue
-		case "Set-Cookie":
-		default:
-			resp.Header.Del(k)
-		}
-		for _, v := range vs {
-			resp.Header.Add(k, v)
-		}
-	}
 	if w.header.Get("Content-Type") == "" && w.body.Len() > 0 {
 		resp.Header.SetContentType(http.DetectContentType(w.body.Bytes()))
 	}

@@ -3,6 +3,7 @@ package backends_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -533,4 +534,92 @@ func TestFiberWebSocketHijackPerIPConn(t *testing.T) {
 		t.Fatal("server read returned no error")
 	}
 	roundTrip(t, s.mustDial(t, "/echo", nil), "still serving")
+}
+
+// TestFiberWebSocketPlainStream checks a plain request whose handler
+// flushes: status and headers (a middleware's Set-Cookie too) arrive with
+// the first flushed line while the handler still runs, the rest follows,
+// a handler that flushes and returns at once loses nothing, and a client
+// that goes away cancels the request's context at the next write.
+func TestFiberWebSocketPlainStream(t *testing.T) {
+	release := make(chan struct{})
+	gone := make(chan error, 1)
+	s := newWSServer(t, func(s *wsServer) {
+		s.app.Use(func(c *fiber.Ctx) error {
+			c.Cookie(&fiber.Cookie{Name: "mw", Value: "1"})
+			return c.Next()
+		})
+		s.app.Get("/stream", s.ws(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, "first\n")
+			w.(http.Flusher).Flush()
+			<-release
+			io.WriteString(w, "second\n")
+		}))
+		s.app.Get("/quick", s.ws(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "a\n")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "b\n")
+		}))
+		s.app.Get("/forever", s.ws(func(w http.ResponseWriter, r *http.Request) {
+			for r.Context().Err() == nil {
+				if _, err := io.WriteString(w, strings.Repeat("x", 1024)+"\n"); err != nil {
+					break
+				}
+				w.(http.Flusher).Flush()
+				time.Sleep(time.Millisecond)
+			}
+			gone <- context.Cause(r.Context())
+		}))
+	})
+
+	resp, err := s.client.Get("http://" + s.addr + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("Content-Type") != "application/x-ndjson" || !strings.Contains(resp.Header.Get("Set-Cookie"), "mw=1") {
+		t.Fatalf("start of the stream: %d %v", resp.StatusCode, resp.Header)
+	}
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
+		t.Fatalf("first line, before the handler goes on: %q %v", line, err)
+	}
+	close(release)
+	if rest, err := io.ReadAll(br); err != nil || string(rest) != "second\n" {
+		t.Fatalf("rest: %q %v", rest, err)
+	}
+
+	for range 20 {
+		resp, err := s.client.Get("http://" + s.addr + "/quick")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || string(body) != "a\nb\n" {
+			t.Fatalf("flush and return: %d %q %v", resp.StatusCode, body, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.addr+"/forever", nil)
+	resp, err = s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	select {
+	case cause := <-gone:
+		if !errors.Is(cause, context.Canceled) {
+			t.Fatalf("the handler's context ended with %v", cause)
+		}
+	case <-time.After(safetyNet):
+		t.Fatal("the handler never saw its client go")
+	}
 }

@@ -1,6 +1,7 @@
 package callbacks_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,13 +93,19 @@ func TestHTTPCallEndsWithSession(t *testing.T) {
 // returns. fasthttp does not tell a running handler that its client went
 // away, so on Fiber the call runs on until its timeout ends it; the test
 // holds Fiber to that documented bound.
+// TestHTTPClientGoneCancels checks that an HTTP call whose client goes
+// away is cancelled. A stream shows its items as they come (the client
+// reads the first while the stream runs on) and is cancelled at its next
+// write on every backend. A unary call is cancelled at once on net/http
+// and Gin; fasthttp tells a Fiber handler nothing while it writes nothing,
+// so there the call's timeout ends it.
 func TestHTTPClientGoneCancels(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be backendUnderTest) {
 		cfg := testConfig
-		wantCause := context.Canceled
+		wantCause := map[string]error{"wait": context.Canceled, "hold": context.Canceled}
 		if be.name == "fiber" {
 			cfg.Timeout = 300 * time.Millisecond
-			wantCause = context.DeadlineExceeded
+			wantCause["wait"] = context.DeadlineExceeded
 		}
 		app := newTestApp(t, be, appOptions{cfg: cfg})
 		for _, name := range []string{"wait", "hold"} {
@@ -107,22 +114,30 @@ func TestHTTPClientGoneCancels(t *testing.T) {
 				key := "gone-" + name
 				tr := app.expect(key)
 				ctx, cancel := context.WithCancel(context.Background())
+				firstItem := make(chan struct{})
 				done := make(chan error, 1)
 				go func() {
 					req, _ := http.NewRequestWithContext(ctx, "POST", app.base+"/_callbacks/"+name, strings.NewReader(`{"key":"`+key+`"}`))
 					req.Header.Set("Cookie", auth.DefaultSessionCookie+"="+cookie)
 					resp, err := app.client.Do(req)
 					if err == nil {
-						_, err = io.Copy(io.Discard, resp.Body) // a stream's items, until the cut
+						line, rerr := bufio.NewReader(resp.Body).ReadString('\n')
+						if rerr == nil && strings.HasPrefix(line, `{"data":0}`) {
+							close(firstItem)
+						}
+						_, err = io.Copy(io.Discard, resp.Body) // the rest, until the cut
 						resp.Body.Close()
 					}
 					done <- err
 				}()
 				wait(t, tr.started, name+" started")
+				if name == "hold" {
+					wait(t, firstItem, "the stream's first item, while it runs")
+				}
 				cancel()
 				wait(t, tr.returned, name+" returned after its client went away")
-				if !errors.Is(tr.cause, wantCause) {
-					t.Fatalf("%s ended with %v, want %v", name, tr.cause, wantCause)
+				if !errors.Is(tr.cause, wantCause[name]) {
+					t.Fatalf("%s ended with %v, want %v", name, tr.cause, wantCause[name])
 				}
 				if err := <-done; err == nil {
 					t.Fatal("the request did not fail")
