@@ -50,16 +50,24 @@ func (id *Identity) Clone() *Identity {
 // identityKey is the context key under which the guard stores the caller.
 type identityKey struct{}
 
-// LocalsKey is not a context key: it is the name under which the guard
-// also stores the *Identity in a framework's own per-request store, so
-// that gin.Context.Get(LocalsKey) and fiber.Ctx.Locals(LocalsKey) return
-// it. [FromContext] is the way that works on every backend.
+// LocalsKey is the name under which the guard also stores the *Identity
+// in a framework's own per-request store, so that
+// gin.Context.Get(LocalsKey) and fiber.Ctx.Locals(LocalsKey) return it.
+// [FromContext] is the way that works on every backend.
 const LocalsKey = "authwire.identity"
 
 // FromContext returns the caller's identity, or nil for an anonymous
 // caller (a public route) or a context the guard never saw.
+//
+// ctx is the request's context (r.Context(), c.Request.Context() on Gin,
+// c.UserContext() on Fiber) or a framework's own context that serves its
+// per-request store as context values: a *gin.Context, or Fiber's
+// c.Context(), where the identity is found under [LocalsKey].
 func FromContext(ctx context.Context) *Identity {
-	id, _ := ctx.Value(identityKey{}).(*Identity)
+	if id, ok := ctx.Value(identityKey{}).(*Identity); ok {
+		return id
+	}
+	id, _ := ctx.Value(LocalsKey).(*Identity)
 	return id
 }
 

@@ -328,7 +328,7 @@ func TestFiberIdentitySurvivesCtxReuse(t *testing.T) {
 	var all []seen
 	app.Get("/", func(c *fiber.Ctx) error {
 		id := auth.FromContext(c.UserContext())
-		if id == nil || c.Locals(auth.LocalsKey) != any(id) {
+		if id == nil || c.Locals(auth.LocalsKey) != any(id) || auth.FromContext(c.Context()) != id {
 			return c.Status(500).SendString("identity missing")
 		}
 		mu.Lock()

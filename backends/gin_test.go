@@ -228,7 +228,7 @@ func TestGinGroup(t *testing.T) {
 	api.GET("/me", func(c *gin.Context) {
 		id := auth.FromContext(c.Request.Context())
 		v, _ := c.Get(auth.LocalsKey)
-		if id == nil || v != any(id) {
+		if id == nil || v != any(id) || auth.FromContext(c) != id {
 			c.String(http.StatusInternalServerError, "identity missing")
 			return
 		}
