@@ -29,13 +29,14 @@ type Auth struct {
 	sockets  atomic.Pointer[routeSet] // WebSocket routes: see WithWebSocketRoutes
 	open     atomic.Pointer[routeSet] // open routes: see WithOpenRoutes
 
-	basic *basicAuthenticator // nil without Basic credentials
+	basic    *basicAuthenticator // nil without Basic credentials
+	sessions *sessionManager     // nil without WithSessions
+	flow     *loginFlow          // login form and logout; nil without sessions
+	forward  *forwardAuth        // the forward-auth endpoint; nil without WithForwardAuth
 
 	// fixedContexts holds, for each identity prebuilt at New, a context
 	// over context.Background() that carries it (see attach).
 	fixedContexts map[*Identity]context.Context
-	sessions      *sessionManager // nil without WithSessions
-	flow          *loginFlow      // login form and logout; nil without sessions
 }
 
 // New recognises app (an *http.ServeMux or other http.Handler, a
@@ -129,6 +130,15 @@ func build(cfg *config) (*Auth, error) {
 	a.chain = append(a.chain, cfg.extra...)
 	if len(a.chain) == 0 {
 		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
+	}
+	if cfg.forward != nil {
+		login := ""
+		if a.flow != nil && a.flow.form {
+			login = a.flow.path
+		}
+		if a.forward, err = newForwardAuth(cfg.forward, a, cfg.proxies, login); err != nil {
+			return nil, err
+		}
 	}
 	var challenges []string
 	for _, au := range a.chain {
@@ -335,6 +345,9 @@ func (a *Auth) addRoutes(set *atomic.Pointer[routeSet], patterns []string) error
 // closes it at once with 4401, which a browser can see (it cannot see an
 // HTTP 401 on an upgrade).
 func (a *Auth) guard(x backends.Exchange) bool {
+	if a.forward != nil && a.forward.serve(x) {
+		return false
+	}
 	if a.flow != nil && a.flow.serve(x) {
 		return false
 	}

@@ -47,6 +47,7 @@ type config struct {
 	regulationPolicy RegulationPolicy
 	regulationOff    bool
 	proxies          trustedProxies
+	forward          *ForwardAuthConfig
 }
 
 // Defaults. Each is documented on the option that changes it.
