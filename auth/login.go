@@ -81,7 +81,7 @@ func (f *loginFlow) serve(x backends.Exchange) bool {
 	case f.form && p == f.path:
 		switch x.Method() {
 		case http.MethodGet, http.MethodHead:
-			f.showForm(x, x.Header("Referer"), "", "", http.StatusOK)
+			f.showForm(x, f.requestedNext(x), "", "", http.StatusOK)
 		case http.MethodPost:
 			f.submit(x)
 		default:
@@ -129,6 +129,16 @@ func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, st
 	x.SetHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	x.SetHeader("X-Frame-Options", "DENY")
 	x.Write(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// requestedNext is where a browser asking for the form wants to go
+// afterwards: the "next" query parameter the guard's redirect carries, or
+// else the page that linked to the form.
+func (f *loginFlow) requestedNext(x backends.Exchange) string {
+	if q, err := url.ParseQuery(x.Query()); err == nil && q.Get("next") != "" {
+		return q.Get("next")
+	}
+	return x.Header("Referer")
 }
 
 // next validates a redirect target, falling back to the site root. A

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -200,6 +201,37 @@ func TestSessionCookieFlags(t *testing.T) {
 	}
 	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge <= 0 {
 		t.Fatalf("cookie flags: %+v", c)
+	}
+}
+
+// TestLoginFormCarriesNext follows a browser from a protected page to the
+// form and back: the form keeps the guard's next in its hidden field, so
+// the login lands on the page first asked for. A next it may not follow
+// becomes "/".
+func TestLoginFormCarriesNext(t *testing.T) {
+	srv, _, _ := sessionServer(t)
+	nextField := regexp.MustCompile(`name="next" value="([^"]*)"`)
+	for _, tc := range []struct{ location, want string }{
+		{"", "/admin?tab=2"},
+		{"/login?next=" + url.QueryEscape("https://evil.example/"), "/"},
+	} {
+		b := newBrowser(t, srv)
+		location := tc.location
+		if location == "" {
+			location = b.do("GET", "/admin?tab=2", nil, nil).header.Get("Location")
+		}
+		page := b.do("GET", location, nil, nil)
+		csrf, next := csrfField.FindStringSubmatch(page.body), nextField.FindStringSubmatch(page.body)
+		if page.status != 200 || csrf == nil || next == nil {
+			t.Fatalf("form at %s: %d", location, page.status)
+		}
+		if got := html.UnescapeString(next[1]); got != tc.want {
+			t.Fatalf("form at %s carries next %q, want %q", location, got, tc.want)
+		}
+		got := b.do("POST", "/login", url.Values{"username": {"admin"}, "password": {"admin"}, "csrf_token": {csrf[1]}, "next": {html.UnescapeString(next[1])}}, nil)
+		if got.status != http.StatusSeeOther || got.header.Get("Location") != tc.want {
+			t.Fatalf("login from %s: %d Location %q, want %q", location, got.status, got.header.Get("Location"), tc.want)
+		}
 	}
 }
 
