@@ -27,7 +27,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadTimeout: 30 * time.Second})
+	// A 16 KiB read buffer lets request headers up to that size reach
+	// authwire, which answers an oversized Authorization header with 431
+	// itself. With Fiber's default of 4 KiB, fasthttp answers before any
+	// handler and closes the connection, which a client still sending
+	// may see as a reset instead of the answer.
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadTimeout: 30 * time.Second, ReadBufferSize: 16 << 10})
 
 	// auth.New before any route: the guard then covers every route and
 	// every unknown path.
