@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/authwire/authwire/auth"
 )
@@ -37,6 +38,13 @@ type Config struct {
 //   - AUTH_MODE=basic: Basic challenge only, no login page;
 //   - INSECURE_COOKIES=1: session cookies without Secure, for plain http
 //     on a host other than localhost;
+//   - TRUSTED_PROXIES: comma-separated addresses or CIDRs of reverse
+//     proxies whose X-Forwarded-* and X-Original-* headers are believed
+//     (for the client's address, and for the page a forward-auth request
+//     at GET /auth/verify asks about);
+//   - ALLOWED_REDIRECT_HOSTS: comma-separated hosts (host or host:port)
+//     the login form may send a browser back to, such as the sites an
+//     nginx in front of the demo protects with /auth/verify;
 //   - REDIS_URL: accepted, not used yet (the Redis store is coming).
 func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	log := slog.New(slog.NewTextHandler(stdout, nil))
@@ -80,9 +88,16 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	} else if getenv("HTPASSWD") == "" {
 		opts = append(opts, auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}))
 	}
+	if proxies := commaList(getenv("TRUSTED_PROXIES")); len(proxies) > 0 {
+		opts = append(opts, auth.WithTrustedProxies(proxies...))
+	}
+	opts = append(opts, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
 	switch mode := getenv("AUTH_MODE"); mode {
 	case "", "form":
-		opts = append(opts, auth.WithLoginForm(auth.LoginConfig{Title: "authwire demo"}))
+		opts = append(opts, auth.WithLoginForm(auth.LoginConfig{
+			Title:                "authwire demo",
+			AllowedRedirectHosts: commaList(getenv("ALLOWED_REDIRECT_HOSTS")),
+		}))
 	case "basic":
 	default:
 		return cfg, fmt.Errorf("AUTH_MODE %q: want form (the default) or basic", mode)
@@ -92,4 +107,15 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	}
 	cfg.Options = opts
 	return cfg, nil
+}
+
+// commaList splits a comma-separated setting, dropping empty entries.
+func commaList(s string) []string {
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
