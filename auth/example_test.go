@@ -75,3 +75,47 @@ func ExampleHashPassword() {
 	fmt.Println(h[:7])
 	// Output: $2y$12$
 }
+
+// Answer a reverse proxy's auth_request subrequests at /auth/verify: the
+// proxy sends the client's credentials and, from a trusted address, the
+// page it asks about.
+func ExampleWithForwardAuth() {
+	a, err := auth.New(http.NewServeMux(),
+		auth.WithUsers(map[string]string{"alice": "alice-pw", "bob": "bob-pw"}),
+		auth.WithUserGroups(map[string][]string{"alice": {"ops"}}),
+		auth.WithTrustedProxies("127.0.0.1"),
+		auth.WithForwardAuth(auth.ForwardAuthConfig{
+			Sections: map[string][]string{"alice": {auth.AllSections}, "bob": {"/wiki"}},
+		}),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+
+	ask := func(user, pass, page string) {
+		req, _ := http.NewRequest("GET", srv.URL+"/auth/verify", nil)
+		req.Header.Set("X-Original-URI", page)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		res.Body.Close()
+		fmt.Printf("%-5s %-12s %d %q\n", user, page, res.StatusCode, res.Header.Get("Remote-User"))
+	}
+	ask("", "", "/wiki/start")
+	ask("bob", "bob-pw", "/wiki/start")
+	ask("bob", "bob-pw", "/metrics")
+	ask("alice", "alice-pw", "/metrics")
+	// Output:
+	//       /wiki/start  401 ""
+	// bob   /wiki/start  200 "bob"
+	// bob   /metrics     403 ""
+	// alice /metrics     200 "alice"
+}
