@@ -58,9 +58,9 @@ func DefaultRegulationPolicy() RegulationPolicy {
 	return RegulationPolicy{MaxFailures: 5, Window: 2 * time.Minute, BanTime: 5 * time.Minute}
 }
 
-// validate reports a policy that could not regulate anything. Its errors
+// Validate reports a policy that could not regulate anything. Its errors
 // wrap ErrInvalidConfig.
-func (p RegulationPolicy) validate() error {
+func (p RegulationPolicy) Validate() error {
 	switch {
 	case p.MaxFailures < 1:
 		return fmt.Errorf("%w: regulation MaxFailures is %d; it must be at least 1", ErrInvalidConfig, p.MaxFailures)
@@ -134,7 +134,7 @@ func NewMemoryRegulator(p RegulationPolicy, now func() time.Time) (*MemoryRegula
 // newMemoryRegulator is NewMemoryRegulator with the bound on keys as a
 // parameter, so tests can fill a small table.
 func newMemoryRegulator(p RegulationPolicy, now func() time.Time, maxKeys int) (*MemoryRegulator, error) {
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if maxKeys < 1 {

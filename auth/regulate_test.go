@@ -256,7 +256,7 @@ func TestRegulatorConcurrent(t *testing.T) {
 }
 
 func TestRegulationPolicyValidate(t *testing.T) {
-	if err := DefaultRegulationPolicy().validate(); err != nil {
+	if err := DefaultRegulationPolicy().Validate(); err != nil {
 		t.Fatalf("default policy: %v", err)
 	}
 	if p := DefaultRegulationPolicy(); p.MaxFailures != 5 || p.Window != 2*time.Minute || p.BanTime != 5*time.Minute {
@@ -272,7 +272,7 @@ func TestRegulationPolicyValidate(t *testing.T) {
 		{RegulationPolicy{1, -time.Second, time.Minute}, "Window"},
 		{RegulationPolicy{1, time.Minute, 0}, "BanTime"},
 	} {
-		err := tc.p.validate()
+		err := tc.p.Validate()
 		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("validate(%+v) = %v; want ErrInvalidConfig naming %s", tc.p, err, tc.want)
 		}

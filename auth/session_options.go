@@ -114,7 +114,7 @@ func WithRegulator(r Regulator) Option {
 // [DefaultRegulationPolicy].
 func WithRegulationPolicy(p RegulationPolicy) Option {
 	return func(c *config) error {
-		if err := p.validate(); err != nil {
+		if err := p.Validate(); err != nil {
 			return err
 		}
 		c.regulationPolicy = p

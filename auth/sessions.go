@@ -33,7 +33,8 @@ type sessionManager struct {
 // Authenticate recognises a caller from the session cookie. A cookie that
 // does not decode, has expired (absolute lifetime or idle timeout) or was
 // revoked counts as no credentials, and is cleared; the caller can still
-// authenticate another way. A session in use is refreshed (its last-seen
+// authenticate another way. When the store or the revocation list fails,
+// the caller is not recognised either, but the cookie is kept. A session in use is refreshed (its last-seen
 // time rewritten) at most once per touchEvery.
 func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 	value := x.Cookie(m.cookieName)
@@ -43,10 +44,13 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 	ctx := x.Context()
 	s, err := m.store.Load(ctx, value)
 	if err != nil {
-		if !errors.Is(err, ErrNoSession) {
+		if errors.Is(err, ErrNoSession) {
+			m.clearCookie(x)
+		} else {
+			// The store failed (Redis away, say): not logged in for
+			// now, but the cookie is kept for when it is back.
 			m.log.LogAttrs(ctx, slog.LevelError, "authwire: loading a session failed", slog.String("error", err.Error()))
 		}
-		m.clearCookie(x)
 		return nil, ErrNoCredentials
 	}
 	now := m.now()

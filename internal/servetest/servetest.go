@@ -1,7 +1,8 @@
 // Package servetest serves test applications on real loopback listeners,
-// for the tests of ws, callbacks and the examples: a Fiber app is served
-// through app.Listener and shut down (and its listener error checked)
-// when the test ends.
+// for the tests of ws, callbacks, the Redis store and the examples: a
+// Fiber app is served through app.Listener and shut down (and its
+// listener error checked) when the test ends, and a real redis-server
+// runs for a test that needs one.
 package servetest
 
 import (

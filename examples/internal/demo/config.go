@@ -5,14 +5,19 @@
 package demo
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/auth/redisstore"
 )
 
 // DefaultAddr is where the demo listens unless ADDR says otherwise.
@@ -26,6 +31,10 @@ type Config struct {
 	Options []auth.Option
 	// Log is the demo's logger.
 	Log *slog.Logger
+	// Redis is the shared store when REDIS_URL is set, else nil.
+	Redis *redisstore.Store
+
+	closeRedis func() error // closes Redis's client; nil without Redis
 }
 
 // Load reads the environment:
@@ -45,7 +54,9 @@ type Config struct {
 //   - ALLOWED_REDIRECT_HOSTS: comma-separated hosts (host or host:port)
 //     the login form may send a browser back to, such as the sites an
 //     nginx in front of the demo protects with /auth/verify;
-//   - REDIS_URL: accepted, not used yet (the Redis store is coming).
+//   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
+//     brute-force counters in Redis, so that several demo processes
+//     share them; the demo fails to start if Redis cannot be reached.
 func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 	cfg := Config{Addr: getenv("ADDR"), Log: log}
@@ -68,13 +79,28 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 		log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops")
 	}
 
+	sessions := auth.SessionConfig{Keys: keys, InsecureCookies: getenv("INSECURE_COOKIES") == "1"}
 	opts := []auth.Option{
 		auth.WithLogger(log),
 		auth.WithRealm("authwire demo"),
 		auth.WithPublicRoutes("/healthz", "/public/<path:rest>", "/user/<id>/public"),
 		auth.WithWebSocketRoutes("/ws/echo", "/ws/admin"),
-		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: getenv("INSECURE_COOKIES") == "1"}),
 	}
+	if u := getenv("REDIS_URL"); u != "" {
+		store, closeRedis, err := openRedis(u)
+		if err != nil {
+			return cfg, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		reg, err := store.Regulator(auth.DefaultRegulationPolicy())
+		if err != nil {
+			closeRedis()
+			return cfg, err
+		}
+		sessions.Store, sessions.Revocations = store, store
+		opts = append(opts, auth.WithRegulator(reg))
+		cfg.Redis, cfg.closeRedis = store, closeRedis
+	}
+	opts = append(opts, auth.WithSessions(sessions))
 	if path := getenv("HTPASSWD"); path != "" {
 		if _, err := os.Stat(path); err != nil {
 			return cfg, fmt.Errorf("HTPASSWD: %w", err)
@@ -102,9 +128,6 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	default:
 		return cfg, fmt.Errorf("AUTH_MODE %q: want form (the default) or basic", mode)
 	}
-	if getenv("REDIS_URL") != "" {
-		log.Warn("REDIS_URL is set but the Redis store is not built yet; using in-process sessions")
-	}
 	cfg.Options = opts
 	return cfg, nil
 }
@@ -118,4 +141,20 @@ func commaList(s string) []string {
 		}
 	}
 	return out
+}
+
+// openRedis connects to the Redis at url and checks that it answers.
+func openRedis(url string) (*redisstore.Store, func() error, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("cannot reach Redis: %w", err)
+	}
+	return redisstore.New(rdb, redisstore.Config{}), rdb.Close, nil
 }

@@ -21,6 +21,9 @@ type Live struct {
 	// Echo serves /ws/echo (any logged-in user); Admin serves /ws/admin
 	// (group admin).
 	Echo, Admin ws.Handler
+
+	stopWatching func()       // ends the Redis revocation watcher; nil without Redis
+	closeRedis   func() error // nil without Redis
 }
 
 // NewLive builds the sockets and registers the demo's callbacks: echo
@@ -70,7 +73,21 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket}, nil
+	l := &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket, closeRedis: cfg.closeRedis}
+	if cfg.Redis != nil {
+		// Sessions revoked by another process end here too: a.Revoke
+		// runs this process's hooks, so the hub closes their sockets.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := cfg.Redis.WatchRevocations(ctx, func(id string) { _ = a.Revoke(ctx, id) }); err != nil && ctx.Err() == nil {
+				cfg.Log.Error("watching revocations in Redis failed", "error", err)
+			}
+		}()
+		l.stopWatching = func() { cancel(); <-done }
+	}
+	return l, nil
 }
 
 // echoSocket echoes every message until the socket closes.
@@ -86,7 +103,15 @@ func echoSocket(ctx context.Context, c *websocket.Conn, _ *auth.Identity) {
 	}
 }
 
-// Shutdown closes every socket (1001) and ends the calls in progress.
+// Shutdown closes every socket (1001), ends the calls in progress, and
+// lets go of Redis.
 func (l *Live) Shutdown(ctx context.Context) error {
-	return errors.Join(l.Sockets.Shutdown(ctx), l.Callbacks.Shutdown(ctx))
+	err := errors.Join(l.Sockets.Shutdown(ctx), l.Callbacks.Shutdown(ctx))
+	if l.stopWatching != nil {
+		l.stopWatching()
+	}
+	if l.closeRedis != nil {
+		err = errors.Join(err, l.closeRedis())
+	}
+	return err
 }

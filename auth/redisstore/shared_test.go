@@ -1,0 +1,179 @@
+package redisstore_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/auth/redisstore"
+	"github.com/authwire/authwire/internal/servetest"
+)
+
+// process is one instance of an application sharing Redis with others.
+type process struct {
+	a     *auth.Auth
+	store *redisstore.Store
+	srv   *httptest.Server
+
+	mu    sync.Mutex
+	ended []string // sessions whose end this process's hooks saw
+}
+
+func newProcess(t *testing.T, srv *servetest.RedisServer) *process {
+	t.Helper()
+	keys, err := auth.KeysFromSecrets("shared by every process, long enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{store: redisstore.New(srv.Client(t), redisstore.Config{})}
+	reg, err := p.store.Regulator(auth.RegulationPolicy{MaxFailures: 3, Window: time.Minute, BanTime: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.a, err = auth.New(mux,
+		auth.WithUsers(map[string]string{"alice": "alice-pw"}),
+		auth.WithSessions(auth.SessionConfig{Keys: keys, Store: p.store, Revocations: p.store, InsecureCookies: true}),
+		auth.WithRegulator(reg),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		id := auth.FromContext(r.Context())
+		io.WriteString(w, id.User+" "+id.SessionID)
+	})
+	p.a.OnSessionEnd(func(id string) {
+		p.mu.Lock()
+		p.ended = append(p.ended, id)
+		p.mu.Unlock()
+	})
+	p.srv = httptest.NewServer(p.a.Handler())
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// get requests / with Basic credentials (user != "") or a session cookie.
+func (p *process) get(t *testing.T, user, pass, cookie string) (int, string, []*http.Cookie) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", p.srv.URL+"/", nil)
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: auth.DefaultSessionCookie, Value: cookie})
+	}
+	res, err := p.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Cookies()
+}
+
+func (p *process) endedSessions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.ended...)
+}
+
+// TestProcessesShareSessionsLogoutsAndBans runs two application
+// processes on one Redis: a session made by one is good on the other, its
+// revocation on one ends it on both (and the other's session-end hooks
+// run, as its WebSocket hub needs), and failed passwords add up across
+// them. With Redis gone, cookies are refused but kept.
+func TestProcessesShareSessionsLogoutsAndBans(t *testing.T) {
+	srv := servetest.Redis(t)
+	one, two := newProcess(t, srv), newProcess(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	watching := make(chan error, 1)
+	go func() { watching <- two.store.WatchRevocations(ctx, func(id string) { two.a.Revoke(ctx, id) }) }()
+	t.Cleanup(func() {
+		cancel()
+		<-watching
+	})
+
+	status, body, cookies := one.get(t, "alice", "alice-pw", "")
+	var cookie string
+	for _, c := range cookies {
+		if c.Name == auth.DefaultSessionCookie {
+			cookie = c.Value
+		}
+	}
+	if status != 200 || cookie == "" {
+		t.Fatalf("login on one: %d %q", status, body)
+	}
+	sid := body[len("alice "):]
+	if cookie != sid {
+		t.Fatalf("the cookie %q is not the session ID %q", cookie, sid)
+	}
+	if status, body, _ := two.get(t, "", "", cookie); status != 200 || body != "alice "+sid {
+		t.Fatalf("the session on two: %d %q", status, body)
+	}
+
+	// Revoking on one ends the session on both, and two hears of it.
+	// The watcher may not be subscribed yet when the first revocation is
+	// announced: revoke throwaway sessions until one reaches two.
+	deadline := time.Now().Add(safetyNet)
+	for i := 0; len(two.endedSessions()) == 0; i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("two never heard of a revocation")
+		}
+		if err := one.a.Revoke(ctx, newID(t, byte(i))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := one.a.Revoke(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := two.get(t, "", "", cookie); status != 401 {
+		t.Fatalf("the revoked session on two: %d", status)
+	}
+	for !contains(two.endedSessions(), sid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("two's hooks never saw the session end: %q", two.endedSessions())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Failed passwords add up: two on one, one on two, and alice is
+	// banned on both, even with the right password.
+	for _, p := range []*process{one, one, two} {
+		if status, _, _ := p.get(t, "alice", "wrong", ""); status != 401 {
+			t.Fatalf("wrong password: %d", status)
+		}
+	}
+	for _, p := range []*process{one, two} {
+		if status, _, _ := p.get(t, "alice", "alice-pw", ""); status != 401 {
+			t.Fatalf("banned alice with the right password: %d", status)
+		}
+	}
+
+	// Redis gone: a session cookie is not trusted, and not cleared.
+	srv.Stop()
+	status, _, cookies = one.get(t, "", "", cookie)
+	if status != 401 {
+		t.Fatalf("a session with Redis gone: %d", status)
+	}
+	for _, c := range cookies {
+		if c.Name == auth.DefaultSessionCookie {
+			t.Fatalf("the cookie was cleared while Redis was away: %+v", c)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+// Package redisstore keeps authwire's shared state in Redis, so that
+// several processes behind a load balancer see the same sessions, the
+// same logouts and the same brute-force counters:
+//
+//   - [Store] is an [auth.SessionStore]: the session lives in Redis and the
+//     cookie holds only its random ID, so a logout deletes it everywhere;
+//   - it is also an [auth.RevocationList], whose revocations every process
+//     can watch ([Store.WatchRevocations]) to close the WebSockets of a
+//     session ended elsewhere;
+//   - [Store.Regulator] counts failed passwords per user and per address
+//     in Redis, under the same [auth.RegulationPolicy] as the in-memory
+//     regulator.
+//
+// Keys are the Prefix (default "authwire:") followed by "s:" and a session
+// ID, "r:" and a session ID, or "f:"/"b:" and a SHA-256 of a regulation
+// key. Every key carries an expiry, so nothing outlives its use.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	store := redisstore.New(rdb, redisstore.Config{})
+//	reg, _ := store.Regulator(auth.DefaultRegulationPolicy())
+//	a, err := auth.New(mux, users,
+//		auth.WithSessions(auth.SessionConfig{Keys: keys, Store: store, Revocations: store}),
+//		auth.WithRegulator(reg))
+//	go store.WatchRevocations(ctx, func(id string) { a.Revoke(ctx, id) })
+package redisstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authwire/authwire/auth"
+)
+
+// Config configures a [Store]. Zero fields take the defaults given.
+type Config struct {
+	// Prefix starts every key and the revocation channel's name, so that
+	// several applications can share one Redis. Default "authwire:".
+	Prefix string
+}
+
+// Store keeps sessions, revocations and regulation counters in Redis. It
+// is safe for concurrent use; its methods fail with Redis's errors when
+// Redis cannot be reached, which the guard treats as "not logged in"
+// (sessions) or logs and answers 500 (logout), never as success.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// New returns a Store on rdb, which it does not close.
+func New(rdb redis.UniversalClient, cfg Config) *Store {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "authwire:"
+	}
+	return &Store{rdb: rdb, prefix: cfg.Prefix}
+}
+
+// sessionKey is the key of the session with ID id.
+func (s *Store) sessionKey(id string) string { return s.prefix + "s:" + id }
+
+// validID reports whether id looks like a session ID authwire makes: 32
+// bytes, base64url without padding. Anything else is never looked up.
+func validID(id string) bool {
+	if len(id) != base64.RawURLEncoding.EncodedLen(32) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(id)
+	return err == nil
+}
+
+// Save stores sess until it expires and returns its ID as the cookie
+// value. A session already expired is not stored.
+func (s *Store) Save(ctx context.Context, sess *auth.Session) (string, error) {
+	if sess == nil || !validID(sess.ID) {
+		return "", errors.New("redisstore: a session needs an ID made by authwire")
+	}
+	ttl := time.Until(time.Unix(sess.ExpiresAt, 0))
+	if ttl <= 0 {
+		return "", fmt.Errorf("redisstore: session already expired: %w", auth.ErrNoSession)
+	}
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return "", err
+	}
+	if err := s.rdb.Set(ctx, s.sessionKey(sess.ID), b, ttl).Err(); err != nil {
+		return "", fmt.Errorf("redisstore: saving a session: %w", err)
+	}
+	return sess.ID, nil
+}
+
+// Load returns the session a cookie names. A cookie that is not a session
+// ID, or names no stored session, wraps [auth.ErrNoSession].
+func (s *Store) Load(ctx context.Context, cookie string) (*auth.Session, error) {
+	if !validID(cookie) {
+		return nil, auth.ErrNoSession
+	}
+	b, err := s.rdb.Get(ctx, s.sessionKey(cookie)).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, auth.ErrNoSession
+	case err != nil:
+		return nil, fmt.Errorf("redisstore: loading a session: %w", err)
+	}
+	var sess auth.Session
+	if err := json.Unmarshal(b, &sess); err != nil || sess.ID != cookie {
+		return nil, fmt.Errorf("redisstore: a stored session does not decode: %w", auth.ErrNoSession)
+	}
+	return &sess, nil
+}
+
+// Delete removes sess, so that its cookie names nothing from now on.
+func (s *Store) Delete(ctx context.Context, sess *auth.Session) error {
+	if sess == nil || !validID(sess.ID) {
+		return nil
+	}
+	if err := s.rdb.Del(ctx, s.sessionKey(sess.ID)).Err(); err != nil {
+		return fmt.Errorf("redisstore: deleting a session: %w", err)
+	}
+	return nil
+}
+
+var (
+	_ auth.SessionStore   = (*Store)(nil)
+	_ auth.RevocationList = (*Store)(nil)
+)

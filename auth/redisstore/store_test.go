@@ -1,0 +1,216 @@
+package redisstore_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/auth/redisstore"
+	"github.com/authwire/authwire/internal/servetest"
+)
+
+func newID(t *testing.T, b byte) string {
+	t.Helper()
+	raw := make([]byte, 32)
+	for i := range raw {
+		raw[i] = b
+	}
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func TestSessions(t *testing.T) {
+	srv := servetest.Redis(t)
+	rdb := srv.Client(t)
+	store := redisstore.New(rdb, redisstore.Config{})
+	ctx := context.Background()
+	now := time.Now()
+	sess := &auth.Session{ID: newID(t, 1), User: "alice", Groups: []string{"ops"}, Provider: "form",
+		IssuedAt: now.Unix(), LastSeen: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()}
+
+	cookie, err := store.Save(ctx, sess)
+	if err != nil || cookie != sess.ID {
+		t.Fatalf("Save: %q %v", cookie, err)
+	}
+	got, err := store.Load(ctx, cookie)
+	if err != nil || got.User != "alice" || !slices.Equal(got.Groups, []string{"ops"}) || got.ExpiresAt != sess.ExpiresAt {
+		t.Fatalf("Load: %+v %v", got, err)
+	}
+	if ttl := rdb.PTTL(ctx, "authwire:s:"+sess.ID).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("the session's key expires in %v, want (0, 1h]", ttl)
+	}
+	for _, bad := range []string{"", "x", strings.Repeat("A", 43) + "!", newID(t, 2), "authwire:s:" + sess.ID} {
+		if _, err := store.Load(ctx, bad); !errors.Is(err, auth.ErrNoSession) {
+			t.Errorf("Load(%q): %v, want ErrNoSession", bad, err)
+		}
+	}
+	if err := rdb.Set(ctx, "authwire:s:"+newID(t, 3), "{not json", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Load(ctx, newID(t, 3)); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("a corrupt stored session: %v, want ErrNoSession", err)
+	}
+	if err := store.Delete(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Load(ctx, cookie); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("Load after Delete: %v", err)
+	}
+	expired := *sess
+	expired.ExpiresAt = now.Add(-time.Second).Unix()
+	if _, err := store.Save(ctx, &expired); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("Save of an expired session: %v", err)
+	}
+	if _, err := store.Save(ctx, &auth.Session{ID: "chosen-by-client", ExpiresAt: now.Add(time.Hour).Unix()}); err == nil {
+		t.Fatal("Save took an ID authwire does not make")
+	}
+	// Another prefix sees nothing of this one.
+	other := redisstore.New(rdb, redisstore.Config{Prefix: "other:"})
+	if _, err := store.Save(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Load(ctx, sess.ID); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("another prefix loaded the session: %v", err)
+	}
+}
+
+func TestRevocations(t *testing.T) {
+	srv := servetest.Redis(t)
+	a := redisstore.New(srv.Client(t), redisstore.Config{})
+	b := redisstore.New(srv.Client(t), redisstore.Config{}) // another process
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var mu sync.Mutex
+	var seen []string
+	got := make(chan struct{}, 16)
+	watched := make(chan error, 1)
+	go func() {
+		watched <- b.WatchRevocations(ctx, func(id string) {
+			mu.Lock()
+			seen = append(seen, id)
+			mu.Unlock()
+			got <- struct{}{}
+		})
+	}()
+	// The subscription is in place once an announcement gets through.
+	deadline := time.Now().Add(safetyNet)
+	for i := 0; ; i++ {
+		if err := a.Revoke(ctx, newID(t, byte(100+i)), time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no revocation announcement arrived")
+			}
+			continue
+		}
+		break
+	}
+	mu.Lock()
+	seen = nil
+	mu.Unlock()
+
+	id := newID(t, 7)
+	if revoked, err := b.Revoked(ctx, id); err != nil || revoked {
+		t.Fatalf("before: %v %v", revoked, err)
+	}
+	for range 3 { // revoked once, announced once
+		if err := a.Revoke(ctx, id, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if revoked, err := b.Revoked(ctx, id); err != nil || !revoked {
+		t.Fatalf("after: %v %v", revoked, err)
+	}
+	if revoked, _ := b.Revoked(ctx, newID(t, 8)); revoked {
+		t.Fatal("another session is revoked")
+	}
+	select {
+	case <-got:
+	case <-time.After(safetyNet):
+		t.Fatal("the revocation was not announced")
+	}
+	// Let a repeated announcement, if any, arrive before looking.
+	if err := a.Revoke(ctx, newID(t, 9), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(safetyNet):
+		t.Fatal("the second revocation was not announced")
+	}
+	mu.Lock()
+	if want := []string{id, newID(t, 9)}; !slices.Equal(seen, want) {
+		t.Errorf("announced %q, want %q", seen, want)
+	}
+	mu.Unlock()
+	cancel()
+	if err := <-watched; !errors.Is(err, context.Canceled) {
+		t.Fatalf("WatchRevocations returned %v after its context ended", err)
+	}
+}
+
+func TestRegulator(t *testing.T) {
+	srv := servetest.Redis(t)
+	rdb := srv.Client(t)
+	policy := auth.RegulationPolicy{MaxFailures: 3, Window: time.Minute, BanTime: 300 * time.Millisecond}
+	r1, err := redisstore.New(rdb, redisstore.Config{}).Regulator(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := redisstore.New(srv.Client(t), redisstore.Config{}).Regulator(policy) // another process
+	ctx := context.Background()
+	key := "user:alice"
+
+	for i, r := range []*redisstore.Regulator{r1, r2} { // failures add up across processes
+		if banned, err := r.Fail(ctx, key); err != nil || banned {
+			t.Fatalf("failure %d: banned %v, %v", i+1, banned, err)
+		}
+	}
+	if err := r1.Succeed(ctx, "user:bob"); err != nil { // another key changes nothing
+		t.Fatal(err)
+	}
+	if banned, err := r1.Fail(ctx, key); err != nil || !banned {
+		t.Fatalf("third failure: banned %v, %v", banned, err)
+	}
+	if banned, err := r2.Banned(ctx, key); err != nil || !banned {
+		t.Fatalf("the other process does not see the ban: %v %v", banned, err)
+	}
+	if err := r2.Succeed(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if banned, _ := r1.Banned(ctx, key); !banned {
+		t.Fatal("a success lifted the ban")
+	}
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "alice") || strings.Contains(k, "bob") {
+			t.Errorf("a regulation key names its subject: %s", k)
+		}
+	}
+	deadline := time.Now().Add(safetyNet)
+	for banned, _ := r1.Banned(ctx, key); banned; banned, _ = r1.Banned(ctx, key) {
+		if time.Now().After(deadline) {
+			t.Fatal("the ban never ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// After the ban the count starts over.
+	if banned, _ := r1.Fail(ctx, key); banned {
+		t.Fatal("banned again at the first failure after a ban")
+	}
+	if _, err := redisstore.New(rdb, redisstore.Config{}).Regulator(auth.RegulationPolicy{}); !errors.Is(err, auth.ErrInvalidConfig) {
+		t.Fatalf("a zero policy: %v", err)
+	}
+}
