@@ -33,6 +33,7 @@ type Auth struct {
 	sessions *sessionManager     // nil without WithSessions
 	flow     *loginFlow          // login form and logout; nil without sessions
 	forward  *forwardAuth        // the forward-auth endpoint; nil without WithForwardAuth
+	oidc     *oidcFlow           // OIDC login; nil without WithOIDC
 
 	// fixedContexts holds, for each identity prebuilt at New, a context
 	// over context.Background() that carries it (see attach).
@@ -130,6 +131,22 @@ func build(cfg *config) (*Auth, error) {
 	a.chain = append(a.chain, cfg.extra...)
 	if len(a.chain) == 0 {
 		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
+	}
+	if cfg.oidc != nil {
+		var keys [][]byte
+		var allowed []string
+		if cfg.sessions != nil {
+			keys = cfg.sessions.Keys
+		}
+		if cfg.login != nil {
+			allowed = cfg.login.AllowedRedirectHosts
+		}
+		if a.oidc, err = newOIDCFlow(cfg.oidc, a.sessions, keys, allowed, cfg.log); err != nil {
+			return nil, err
+		}
+		if a.flow != nil && a.flow.form {
+			a.flow.sso, a.flow.ssoName = a.oidc.loginPath, a.oidc.cfg.Name
+		}
 	}
 	if cfg.forward != nil {
 		login := ""
@@ -351,6 +368,9 @@ func (a *Auth) guard(x backends.Exchange) bool {
 	if a.flow != nil && a.flow.serve(x) {
 		return false
 	}
+	if a.oidc != nil && a.oidc.serve(x) {
+		return false
+	}
 	if a.public.Load().match(x.Path(), x.RawPath(), a.folding) {
 		return true
 	}
@@ -426,12 +446,12 @@ func (a *Auth) refuse(x backends.Exchange, err error) {
 // unauthenticated sends a browser to the login form when there is one,
 // and answers everyone else 401 with the configured challenges.
 func (a *Auth) unauthenticated(x backends.Exchange) {
-	if a.flow != nil && a.flow.form && wantsHTML(x) {
+	if login := a.browserLogin(); login != "" && wantsHTML(x) {
 		next := x.Path()
 		if q := x.Query(); q != "" {
 			next += "?" + q
 		}
-		redirect(x, a.flow.path+"?next="+url.QueryEscape(next))
+		redirect(x, login+"?next="+url.QueryEscape(next))
 		return
 	}
 	if a.challenge != "" {
@@ -439,6 +459,18 @@ func (a *Auth) unauthenticated(x backends.Exchange) {
 	}
 	x.AddHeader("Vary", "Authorization")
 	send(x, a.replies.unauthenticated)
+}
+
+// browserLogin is where browsers that are not logged in are sent: the
+// login form, else the OIDC login, else nowhere ("").
+func (a *Auth) browserLogin() string {
+	switch {
+	case a.flow != nil && a.flow.form:
+		return a.flow.path
+	case a.oidc != nil:
+		return a.oidc.loginPath
+	}
+	return ""
 }
 
 // Authorize checks the caller of x against reqs (all must pass). It

@@ -28,7 +28,8 @@ type loginFlow struct {
 	tmpl             *template.Template
 	allowedHosts     []string
 	maxBody          int
-	form             bool // the form is on; otherwise only logout is served
+	form             bool   // the form is on; otherwise only logout is served
+	sso, ssoName     string // the OIDC login path and its label, when there is one
 	sessions         *sessionManager
 	passwords        *passwordCheck
 	replies          replies
@@ -118,6 +119,9 @@ func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, st
 		Next:      f.next(next),
 		User:      user,
 		Error:     message,
+	}
+	if f.sso != "" {
+		page.SSO, page.SSOName = f.sso+"?next="+url.QueryEscape(page.Next), f.ssoName
 	}
 	var buf bytes.Buffer
 	if err := f.tmpl.Execute(&buf, page); err != nil {

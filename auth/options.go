@@ -48,6 +48,7 @@ type config struct {
 	regulationOff    bool
 	proxies          trustedProxies
 	forward          *ForwardAuthConfig
+	oidc             *OIDCConfig
 }
 
 // Defaults. Each is documented on the option that changes it.

@@ -44,6 +44,8 @@ type replies struct {
 	csrf            reply
 	bodyTooLarge    reply
 	badForm         reply
+	badLogin        reply
+	unavailable     reply
 	internal        reply
 }
 
@@ -56,6 +58,8 @@ func newReplies() replies {
 		csrf:            newReply(http.StatusForbidden, "forbidden", "missing or invalid CSRF token; reload the page and try again"),
 		bodyTooLarge:    newReply(http.StatusRequestEntityTooLarge, "too_large", "request body too large"),
 		badForm:         newReply(http.StatusBadRequest, "bad_request", "malformed form"),
+		badLogin:        newReply(http.StatusBadRequest, "bad_request", "the sign-in could not be completed; start it again"),
+		unavailable:     newReply(http.StatusBadGateway, "unavailable", "the identity provider cannot be reached; try again later"),
 		internal:        newReply(http.StatusInternalServerError, "internal", "internal error"),
 	}
 }

@@ -82,6 +82,8 @@ type LoginPage struct {
 	Next      string // where to go after login, already validated
 	User      string // the user name tried, after a failure
 	Error     string // a generic failure message, or ""
+	SSO       string // the OIDC login URL (with next), when WithOIDC is on
+	SSOName   string // its label (OIDCConfig.Name)
 }
 
 // WithLoginForm serves a login form and sends browsers that are not logged

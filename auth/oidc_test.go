@@ -1,0 +1,409 @@
+package auth_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/authwire/authwire/auth"
+)
+
+// testIdP is a small OpenID Connect provider for the tests: discovery,
+// JWKS, an authorize endpoint that approves at once, and a token endpoint
+// that checks the client, the redirect URI and the PKCE verifier.
+type testIdP struct {
+	t        *testing.T
+	srv      *httptest.Server
+	key      *rsa.PrivateKey
+	signWith *rsa.PrivateKey // the key tokens are signed with; key unless a test swaps it
+	clientID string
+	secret   string
+
+	mu     sync.Mutex
+	codes  map[string]idpCode
+	claims map[string]any              // the user's claims
+	tamper func(claims map[string]any) // changes a token's claims, for attacks
+	refuse string                      // an error the authorize endpoint answers with
+}
+
+type idpCode struct {
+	nonce, challenge, redirect string
+}
+
+func newTestIdP(t *testing.T) *testIdP {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testIdP{t: t, key: key, signWith: key, clientID: "authwire-app", secret: "s3cret",
+		codes:  make(map[string]idpCode),
+		claims: map[string]any{"sub": "u-1", "preferred_username": "alice", "email": "alice@example.com", "groups": []string{"ops", "admins"}},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
+	mux.HandleFunc("GET /jwks", p.jwks)
+	mux.HandleFunc("GET /authorize", p.authorize)
+	mux.HandleFunc("POST /token", p.token)
+	p.srv = httptest.NewServer(mux)
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *testIdP) discovery(w http.ResponseWriter, _ *http.Request) {
+	json.NewEncoder(w).Encode(map[string]any{
+		"issuer":                                p.srv.URL,
+		"authorization_endpoint":                p.srv.URL + "/authorize",
+		"token_endpoint":                        p.srv.URL + "/token",
+		"jwks_uri":                              p.srv.URL + "/jwks",
+		"response_types_supported":              []string{"code"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+	})
+}
+
+func (p *testIdP) jwks(w http.ResponseWriter, _ *http.Request) {
+	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"},
+	}})
+}
+
+func (p *testIdP) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("client_id") != p.clientID || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" ||
+		q.Get("code_challenge") == "" || !strings.Contains(" "+q.Get("scope")+" ", " openid ") {
+		http.Error(w, "bad authorization request", http.StatusBadRequest)
+		return
+	}
+	back, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil {
+		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
+		return
+	}
+	v := url.Values{"state": {q.Get("state")}}
+	p.mu.Lock()
+	if p.refuse != "" {
+		v.Set("error", p.refuse)
+	} else {
+		code := rand.Text()
+		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+		v.Set("code", code)
+	}
+	p.mu.Unlock()
+	back.RawQuery = v.Encode()
+	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+func (p *testIdP) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	p.mu.Lock()
+	c, found := p.codes[r.PostForm.Get("code")]
+	delete(p.codes, r.PostForm.Get("code"))
+	claims := map[string]any{}
+	for k, v := range p.claims {
+		claims[k] = v
+	}
+	tamper, signWith := p.tamper, p.signWith
+	p.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+	switch {
+	case id != p.clientID || secret != p.secret:
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"invalid_client"}`)
+		return
+	case r.PostForm.Get("grant_type") != "authorization_code" || !found || r.PostForm.Get("redirect_uri") != c.redirect ||
+		base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_grant"}`)
+		return
+	}
+	now := time.Now()
+	claims["iss"], claims["aud"], claims["nonce"] = p.srv.URL, p.clientID, c.nonce
+	claims["iat"], claims["exp"] = now.Unix(), now.Add(5*time.Minute).Unix()
+	if tamper != nil {
+		tamper(claims)
+	}
+	payload, _ := json.Marshal(claims)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: signWith},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	raw, _ := jws.CompactSerialize()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": raw})
+}
+
+// oidcApp serves a guarded mux that logs in with p, and returns its URL.
+// /private answers with the identity; /sid with the session ID.
+func oidcApp(t *testing.T, p *testIdP, extra ...auth.Option) string {
+	t.Helper()
+	var h atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.Load().(http.Handler).ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	keys, err := auth.KeysFromSecrets("a test secret of decent length")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	opts := append([]auth.Option{
+		auth.WithLogger(slog.New(slog.DiscardHandler)),
+		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
+		auth.WithOIDC(auth.OIDCConfig{Issuer: p.srv.URL, ClientID: p.clientID, ClientSecret: p.secret,
+			RedirectURL: srv.URL + "/oidc/callback"}),
+	}, extra...)
+	a, err := auth.New(mux, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("/private", func(w http.ResponseWriter, r *http.Request) {
+		id := auth.FromContext(r.Context())
+		fmt.Fprintf(w, "%s %v %s", id.User, id.Groups, id.Provider)
+	})
+	h.Store(a.Handler())
+	return srv.URL
+}
+
+// oidcBrowser is a client with cookies that shows every redirect.
+type oidcBrowser struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newOIDCBrowser(t *testing.T) *oidcBrowser {
+	jar, _ := cookiejar.New(nil)
+	return &oidcBrowser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *oidcBrowser) get(u string) (int, string, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Accept", "text/html")
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	loc := res.Header.Get("Location")
+	if loc != "" && strings.HasPrefix(loc, "/") {
+		base, _ := url.Parse(u)
+		loc = base.Scheme + "://" + base.Host + loc
+	}
+	return res.StatusCode, loc, string(body)
+}
+
+// toCallback runs a login from start up to the provider's redirect back,
+// and returns the callback URL.
+func (b *oidcBrowser) toCallback(start string) string {
+	b.t.Helper()
+	status, toIdP, _ := b.get(start)
+	if status != http.StatusSeeOther || !strings.Contains(toIdP, "/authorize?") {
+		b.t.Fatalf("login start: %d %q", status, toIdP)
+	}
+	u, _ := url.Parse(toIdP)
+	if q := u.Query(); q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" {
+		b.t.Fatalf("the authorization request lacks PKCE, nonce or state: %s", toIdP)
+	}
+	status, back, _ := b.get(toIdP)
+	if status != http.StatusFound || !strings.Contains(back, "/oidc/callback?") {
+		b.t.Fatalf("provider: %d %q", status, back)
+	}
+	return back
+}
+
+func TestOIDCLogin(t *testing.T) {
+	p := newTestIdP(t)
+	app := oidcApp(t, p)
+	b := newOIDCBrowser(t)
+
+	status, login, _ := b.get(app + "/private?tab=2")
+	if status != http.StatusSeeOther || login != app+"/oidc/login?next="+url.QueryEscape("/private?tab=2") {
+		t.Fatalf("anonymous browser: %d %q", status, login)
+	}
+	callback := b.toCallback(login)
+	status, next, _ := b.get(callback)
+	if status != http.StatusSeeOther || next != app+"/private?tab=2" {
+		t.Fatalf("callback: %d %q", status, next)
+	}
+	if status, _, body := b.get(next); status != 200 || body != "alice [admins ops] oidc" {
+		t.Fatalf("after login: %d %q", status, body)
+	}
+	// The state cookie is single-use: the same callback again is refused.
+	if status, _, _ := newOIDCBrowser(t).get(callback); status != http.StatusBadRequest {
+		t.Fatalf("a callback without the state cookie: %d", status)
+	}
+	if status, _, _ := b.get(callback); status != http.StatusBadRequest {
+		t.Fatalf("a replayed callback: %d", status)
+	}
+}
+
+func TestOIDCRefusesBadLogins(t *testing.T) {
+	p := newTestIdP(t)
+	app := oidcApp(t, p)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		setup  func()
+		alter  func(callback string) string
+		status int
+	}{
+		{"another state", nil, func(cb string) string { return strings.Replace(cb, "state=", "state=x", 1) }, http.StatusBadRequest},
+		{"no code", nil, func(cb string) string {
+			u, _ := url.Parse(cb)
+			q := u.Query()
+			q.Del("code")
+			u.RawQuery = q.Encode()
+			return u.String()
+		}, http.StatusBadRequest},
+		{"another nonce", func() { p.tamper = func(c map[string]any) { c["nonce"] = "forged" } }, nil, http.StatusUnauthorized},
+		{"another audience", func() { p.tamper = func(c map[string]any) { c["aud"] = "another-app" } }, nil, http.StatusUnauthorized},
+		{"another issuer", func() { p.tamper = func(c map[string]any) { c["iss"] = "https://evil.example" } }, nil, http.StatusUnauthorized},
+		{"expired", func() { p.tamper = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } }, nil, http.StatusUnauthorized},
+		{"signed with another key", func() { p.signWith = other }, nil, http.StatusUnauthorized},
+		{"no user claim", func() {
+			p.tamper = func(c map[string]any) { delete(c, "preferred_username"); delete(c, "email"); c["sub"] = "" }
+		}, nil, http.StatusUnauthorized},
+		{"refused at the provider", func() { p.refuse = "access_denied" }, nil, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.mu.Lock()
+			p.tamper, p.signWith, p.refuse = nil, p.key, ""
+			if tc.setup != nil {
+				tc.setup()
+			}
+			p.mu.Unlock()
+			b := newOIDCBrowser(t)
+			callback := b.toCallback(app + "/oidc/login?next=/private")
+			if tc.alter != nil {
+				callback = tc.alter(callback)
+			}
+			if status, _, _ := b.get(callback); status != tc.status {
+				t.Fatalf("callback: %d, want %d", status, tc.status)
+			}
+			if status, _, _ := b.get(app + "/private"); status != http.StatusSeeOther {
+				t.Fatalf("a refused login left a session: %d", status)
+			}
+		})
+	}
+}
+
+func TestOIDCNextAndFixation(t *testing.T) {
+	p := newTestIdP(t)
+	app := oidcApp(t, p, auth.WithUsers(map[string]string{"bob": "bob-pw"}), auth.WithLoginForm(auth.LoginConfig{}))
+	b := newOIDCBrowser(t)
+
+	// A session from a password login first.
+	req, _ := http.NewRequest("GET", app+"/private", nil)
+	req.SetBasicAuth("bob", "bob-pw")
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	appURL, _ := url.Parse(app)
+	var before string
+	for _, c := range b.c.Jar.Cookies(appURL) {
+		if c.Name == auth.DefaultSessionCookie {
+			before = c.Value
+		}
+	}
+	if before == "" {
+		t.Fatal("no session before the OIDC login")
+	}
+
+	// The form links to the OIDC login, keeping next.
+	if status, _, body := b.get(app + "/login?next=/private"); status != 200 ||
+		!strings.Contains(body, `href="/oidc/login?next=%2fprivate"`) && !strings.Contains(body, `href="/oidc/login?next=%2Fprivate"`) {
+		t.Fatalf("login form: %d, no OIDC link in %s", status, body)
+	}
+	// A next to another site is dropped.
+	status, next, _ := b.get(b.toCallback(app + "/oidc/login?next=" + url.QueryEscape("https://evil.example/")))
+	if status != http.StatusSeeOther || next != app+"/" {
+		t.Fatalf("callback with a foreign next: %d %q", status, next)
+	}
+	var after string
+	for _, c := range b.c.Jar.Cookies(appURL) {
+		if c.Name == auth.DefaultSessionCookie {
+			after = c.Value
+		}
+	}
+	if after == "" || after == before {
+		t.Fatal("the OIDC login did not start a new session")
+	}
+	// The old session is revoked.
+	old := newOIDCBrowser(t)
+	old.c.Jar.SetCookies(appURL, []*http.Cookie{{Name: auth.DefaultSessionCookie, Value: before, Path: "/"}})
+	if status, _, _ := old.get(app + "/private"); status != http.StatusSeeOther {
+		t.Fatalf("the session from before the OIDC login still works: %d", status)
+	}
+}
+
+func TestOIDCProviderDown(t *testing.T) {
+	p := newTestIdP(t)
+	app := oidcApp(t, p)
+	p.srv.Close()
+	if status, _, _ := newOIDCBrowser(t).get(app + "/oidc/login"); status != http.StatusBadGateway {
+		t.Fatalf("login with the provider down: %d, want 502", status)
+	}
+}
+
+func TestOIDCConfigErrors(t *testing.T) {
+	keys, _ := auth.KeysFromSecrets("a test secret of decent length")
+	sessions := auth.WithSessions(auth.SessionConfig{Keys: keys})
+	good := auth.OIDCConfig{Issuer: "https://idp.example", ClientID: "app", RedirectURL: "https://app.example/oidc/callback"}
+	for _, tc := range []struct {
+		name string
+		opts []auth.Option
+	}{
+		{"no sessions", []auth.Option{auth.WithOIDC(good)}},
+		{"no client", []auth.Option{sessions, auth.WithOIDC(auth.OIDCConfig{Issuer: good.Issuer, RedirectURL: good.RedirectURL})}},
+		{"http issuer", []auth.Option{sessions, auth.WithOIDC(auth.OIDCConfig{Issuer: "http://idp.example", ClientID: "app", RedirectURL: good.RedirectURL})}},
+		{"relative redirect", []auth.Option{sessions, auth.WithOIDC(auth.OIDCConfig{Issuer: good.Issuer, ClientID: "app", RedirectURL: "/oidc/callback"})}},
+		{"callback is the login path", []auth.Option{sessions, auth.WithOIDC(auth.OIDCConfig{Issuer: good.Issuer, ClientID: "app",
+			RedirectURL: "https://app.example/sso", LoginPath: "/sso"})}},
+		{"twice", []auth.Option{sessions, auth.WithOIDC(good), auth.WithOIDC(good)}},
+	} {
+		if _, err := auth.New(http.NewServeMux(), tc.opts...); !errors.Is(err, auth.ErrInvalidConfig) {
+			t.Errorf("%s: %v, want ErrInvalidConfig", tc.name, err)
+		}
+	}
+	if _, err := auth.New(http.NewServeMux(), sessions, auth.WithOIDC(good)); err != nil {
+		t.Errorf("a good configuration: %v", err)
+	}
+}
