@@ -407,3 +407,25 @@ func TestOIDCConfigErrors(t *testing.T) {
 		t.Errorf("a good configuration: %v", err)
 	}
 }
+
+// TestOIDCEmailReachesForwardAuth checks that the email claim of an OIDC
+// login stays with its session: the forward-auth endpoint reports it in
+// Remote-Email on later requests carrying only the cookie.
+func TestOIDCEmailReachesForwardAuth(t *testing.T) {
+	p := newTestIdP(t)
+	app := oidcApp(t, p, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
+	b := newOIDCBrowser(t)
+	if status, _, _ := b.get(b.toCallback(app + "/oidc/login")); status != http.StatusSeeOther {
+		t.Fatalf("login: %d", status)
+	}
+	req, _ := http.NewRequest("GET", app+"/auth/verify", nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Remote-User") != "alice" || res.Header.Get("Remote-Email") != "alice@example.com" ||
+		res.Header.Get("Remote-Groups") != "admins,ops" {
+		t.Fatalf("verify with the OIDC session: %d %v", res.StatusCode, res.Header)
+	}
+}

@@ -308,6 +308,9 @@ func parseSessionJSON(src []byte, s *Session) bool {
 		case "e":
 			bit = 1 << 6
 			s.ExpiresAt, ok = p.int()
+		case "m":
+			bit = 1 << 7
+			s.Email, ok = p.str()
 		default:
 			return false
 		}

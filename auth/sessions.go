@@ -85,13 +85,17 @@ func (m *sessionManager) live(s *Session, now time.Time) bool {
 
 // identity is the Identity a session stands for.
 func (m *sessionManager) identity(s *Session) *Identity {
-	return &Identity{
+	id := &Identity{
 		User:      s.User,
 		Groups:    s.Groups,
 		Provider:  s.Provider,
 		SessionID: s.ID,
 		ExpiresAt: time.Unix(s.ExpiresAt, 0),
 	}
+	if s.Email != "" {
+		id.Claims = map[string]any{"email": s.Email}
+	}
+	return id
 }
 
 // start creates a fresh session for id, with a new random ID whatever
@@ -110,6 +114,9 @@ func (m *sessionManager) start(ctx context.Context, x backends.Exchange, id *Ide
 		IssuedAt:  now,
 		LastSeen:  now,
 		ExpiresAt: now + int64(m.lifetime/time.Second),
+	}
+	if email, ok := id.Claims["email"].(string); ok {
+		s.Email = email
 	}
 	if err := m.save(ctx, x, s); err != nil {
 		return nil, err
