@@ -1,11 +1,6 @@
 package auth_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,158 +10,17 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/internal/oidctest"
 )
 
-// testIdP is a small OpenID Connect provider for the tests: discovery,
-// JWKS, an authorize endpoint that approves at once, and a token endpoint
-// that checks the client, the redirect URI and the PKCE verifier.
-type testIdP struct {
-	t        *testing.T
-	srv      *httptest.Server
-	key      *rsa.PrivateKey
-	signWith *rsa.PrivateKey // the key tokens are signed with; key unless a test swaps it
-	clientID string
-	secret   string
-
-	mu     sync.Mutex
-	codes  map[string]idpCode
-	claims map[string]any              // the user's claims
-	tamper func(claims map[string]any) // changes a token's claims, for attacks
-	refuse string                      // an error the authorize endpoint answers with
-}
-
-type idpCode struct {
-	nonce, challenge, redirect string
-}
-
-func newTestIdP(t *testing.T) *testIdP {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testIdP{t: t, key: key, signWith: key, clientID: "authwire-app", secret: "s3cret",
-		codes:  make(map[string]idpCode),
-		claims: map[string]any{"sub": "u-1", "preferred_username": "alice", "email": "alice@example.com", "groups": []string{"ops", "admins"}},
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
-	mux.HandleFunc("GET /jwks", p.jwks)
-	mux.HandleFunc("GET /authorize", p.authorize)
-	mux.HandleFunc("POST /token", p.token)
-	p.srv = httptest.NewServer(mux)
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *testIdP) discovery(w http.ResponseWriter, _ *http.Request) {
-	json.NewEncoder(w).Encode(map[string]any{
-		"issuer":                                p.srv.URL,
-		"authorization_endpoint":                p.srv.URL + "/authorize",
-		"token_endpoint":                        p.srv.URL + "/token",
-		"jwks_uri":                              p.srv.URL + "/jwks",
-		"response_types_supported":              []string{"code"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-	})
-}
-
-func (p *testIdP) jwks(w http.ResponseWriter, _ *http.Request) {
-	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"},
-	}})
-}
-
-func (p *testIdP) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("client_id") != p.clientID || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" ||
-		q.Get("code_challenge") == "" || !strings.Contains(" "+q.Get("scope")+" ", " openid ") {
-		http.Error(w, "bad authorization request", http.StatusBadRequest)
-		return
-	}
-	back, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	v := url.Values{"state": {q.Get("state")}}
-	p.mu.Lock()
-	if p.refuse != "" {
-		v.Set("error", p.refuse)
-	} else {
-		code := rand.Text()
-		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
-		v.Set("code", code)
-	}
-	p.mu.Unlock()
-	back.RawQuery = v.Encode()
-	http.Redirect(w, r, back.String(), http.StatusFound)
-}
-
-func (p *testIdP) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	p.mu.Lock()
-	c, found := p.codes[r.PostForm.Get("code")]
-	delete(p.codes, r.PostForm.Get("code"))
-	claims := map[string]any{}
-	for k, v := range p.claims {
-		claims[k] = v
-	}
-	tamper, signWith := p.tamper, p.signWith
-	p.mu.Unlock()
-	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-	switch {
-	case id != p.clientID || secret != p.secret:
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"error":"invalid_client"}`)
-		return
-	case r.PostForm.Get("grant_type") != "authorization_code" || !found || r.PostForm.Get("redirect_uri") != c.redirect ||
-		base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"error":"invalid_grant"}`)
-		return
-	}
-	now := time.Now()
-	claims["iss"], claims["aud"], claims["nonce"] = p.srv.URL, p.clientID, c.nonce
-	claims["iat"], claims["exp"] = now.Unix(), now.Add(5*time.Minute).Unix()
-	if tamper != nil {
-		tamper(claims)
-	}
-	payload, _ := json.Marshal(claims)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: signWith},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	if err != nil {
-		p.t.Error(err)
-		return
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		p.t.Error(err)
-		return
-	}
-	raw, _ := jws.CompactSerialize()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": raw})
-}
-
 // oidcApp serves a guarded mux that logs in with p, and returns its URL.
-// /private answers with the identity; /sid with the session ID.
-func oidcApp(t *testing.T, p *testIdP, extra ...auth.Option) string {
+// /private answers with the identity.
+func oidcApp(t *testing.T, p *oidctest.Provider, extra ...auth.Option) string {
 	t.Helper()
 	var h atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +35,7 @@ func oidcApp(t *testing.T, p *testIdP, extra ...auth.Option) string {
 	opts := append([]auth.Option{
 		auth.WithLogger(slog.New(slog.DiscardHandler)),
 		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
-		auth.WithOIDC(auth.OIDCConfig{Issuer: p.srv.URL, ClientID: p.clientID, ClientSecret: p.secret,
+		auth.WithOIDC(auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 			RedirectURL: srv.URL + "/oidc/callback"}),
 	}, extra...)
 	a, err := auth.New(mux, opts...)
@@ -245,7 +99,7 @@ func (b *oidcBrowser) toCallback(start string) string {
 }
 
 func TestOIDCLogin(t *testing.T) {
-	p := newTestIdP(t)
+	p := oidctest.New(t)
 	app := oidcApp(t, p)
 	b := newOIDCBrowser(t)
 
@@ -271,12 +125,8 @@ func TestOIDCLogin(t *testing.T) {
 }
 
 func TestOIDCRefusesBadLogins(t *testing.T) {
-	p := newTestIdP(t)
+	p := oidctest.New(t)
 	app := oidcApp(t, p)
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name   string
 		setup  func()
@@ -291,23 +141,21 @@ func TestOIDCRefusesBadLogins(t *testing.T) {
 			u.RawQuery = q.Encode()
 			return u.String()
 		}, http.StatusBadRequest},
-		{"another nonce", func() { p.tamper = func(c map[string]any) { c["nonce"] = "forged" } }, nil, http.StatusUnauthorized},
-		{"another audience", func() { p.tamper = func(c map[string]any) { c["aud"] = "another-app" } }, nil, http.StatusUnauthorized},
-		{"another issuer", func() { p.tamper = func(c map[string]any) { c["iss"] = "https://evil.example" } }, nil, http.StatusUnauthorized},
-		{"expired", func() { p.tamper = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } }, nil, http.StatusUnauthorized},
-		{"signed with another key", func() { p.signWith = other }, nil, http.StatusUnauthorized},
+		{"another nonce", func() { p.Forge(func(c map[string]any) { c["nonce"] = "forged" }, false, "") }, nil, http.StatusUnauthorized},
+		{"another audience", func() { p.Forge(func(c map[string]any) { c["aud"] = "another-app" }, false, "") }, nil, http.StatusUnauthorized},
+		{"another issuer", func() { p.Forge(func(c map[string]any) { c["iss"] = "https://evil.example" }, false, "") }, nil, http.StatusUnauthorized},
+		{"expired", func() { p.Forge(func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }, false, "") }, nil, http.StatusUnauthorized},
+		{"signed with another key", func() { p.Forge(nil, true, "") }, nil, http.StatusUnauthorized},
 		{"no user claim", func() {
-			p.tamper = func(c map[string]any) { delete(c, "preferred_username"); delete(c, "email"); c["sub"] = "" }
+			p.Forge(func(c map[string]any) { delete(c, "preferred_username"); delete(c, "email"); c["sub"] = "" }, false, "")
 		}, nil, http.StatusUnauthorized},
-		{"refused at the provider", func() { p.refuse = "access_denied" }, nil, http.StatusUnauthorized},
+		{"refused at the provider", func() { p.Forge(nil, false, "access_denied") }, nil, http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p.mu.Lock()
-			p.tamper, p.signWith, p.refuse = nil, p.key, ""
+			p.Forge(nil, false, "")
 			if tc.setup != nil {
 				tc.setup()
 			}
-			p.mu.Unlock()
 			b := newOIDCBrowser(t)
 			callback := b.toCallback(app + "/oidc/login?next=/private")
 			if tc.alter != nil {
@@ -324,7 +172,7 @@ func TestOIDCRefusesBadLogins(t *testing.T) {
 }
 
 func TestOIDCNextAndFixation(t *testing.T) {
-	p := newTestIdP(t)
+	p := oidctest.New(t)
 	app := oidcApp(t, p, auth.WithUsers(map[string]string{"bob": "bob-pw"}), auth.WithLoginForm(auth.LoginConfig{}))
 	b := newOIDCBrowser(t)
 
@@ -375,9 +223,9 @@ func TestOIDCNextAndFixation(t *testing.T) {
 }
 
 func TestOIDCProviderDown(t *testing.T) {
-	p := newTestIdP(t)
+	p := oidctest.New(t)
 	app := oidcApp(t, p)
-	p.srv.Close()
+	p.Close()
 	if status, _, _ := newOIDCBrowser(t).get(app + "/oidc/login"); status != http.StatusBadGateway {
 		t.Fatalf("login with the provider down: %d, want 502", status)
 	}
@@ -412,7 +260,7 @@ func TestOIDCConfigErrors(t *testing.T) {
 // login stays with its session: the forward-auth endpoint reports it in
 // Remote-Email on later requests carrying only the cookie.
 func TestOIDCEmailReachesForwardAuth(t *testing.T) {
-	p := newTestIdP(t)
+	p := oidctest.New(t)
 	app := oidcApp(t, p, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
 	b := newOIDCBrowser(t)
 	if status, _, _ := b.get(b.toCallback(app + "/oidc/login")); status != http.StatusSeeOther {

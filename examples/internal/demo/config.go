@@ -54,6 +54,10 @@ type Config struct {
 //   - ALLOWED_REDIRECT_HOSTS: comma-separated hosts (host or host:port)
 //     the login form may send a browser back to, such as the sites an
 //     nginx in front of the demo protects with /auth/verify;
+//   - OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URL:
+//     log in with an OpenID Connect provider too (the login page links to
+//     it); the redirect URL is http://ADDR/oidc/callback as registered
+//     at the provider;
 //   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
 //     brute-force counters in Redis, so that several demo processes
 //     share them; the demo fails to start if Redis cannot be reached.
@@ -118,6 +122,14 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 		opts = append(opts, auth.WithTrustedProxies(proxies...))
 	}
 	opts = append(opts, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
+	if issuer := getenv("OIDC_ISSUER"); issuer != "" {
+		opts = append(opts, auth.WithOIDC(auth.OIDCConfig{
+			Issuer:       issuer,
+			ClientID:     getenv("OIDC_CLIENT_ID"),
+			ClientSecret: getenv("OIDC_CLIENT_SECRET"),
+			RedirectURL:  getenv("OIDC_REDIRECT_URL"),
+		}))
+	}
 	switch mode := getenv("AUTH_MODE"); mode {
 	case "", "form":
 		opts = append(opts, auth.WithLoginForm(auth.LoginConfig{

@@ -1,0 +1,71 @@
+package demo_test
+
+import (
+	"html"
+	"net/http"
+	"net/http/cookiejar"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/authwire/authwire/internal/oidctest"
+)
+
+// TestDemoOIDC runs the Fiber demo with an OpenID Connect provider
+// (OIDC_* variables) and logs a browser in through it: from the login
+// page's single sign-on link, to the provider, back to the callback and
+// on to the dashboard as alice.
+func TestDemoOIDC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program; skipped with -short")
+	}
+	p := oidctest.New(t)
+	exe := filepath.Join(t.TempDir(), "fiber")
+	if out, err := exec.Command("go", "build", "-o", exe, "../../fiber").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	base := start(t, exe, "ADDR="+addr, "INSECURE_COOKIES=1",
+		"OIDC_ISSUER="+p.URL, "OIDC_CLIENT_ID="+p.ClientID, "OIDC_CLIENT_SECRET="+p.ClientSecret,
+		"OIDC_REDIRECT_URL=http://"+addr+"/oidc/callback")
+
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	browse := map[string]string{"Accept": "text/html"}
+	absolute := func(loc string) string {
+		if strings.HasPrefix(loc, "/") {
+			return base + loc
+		}
+		return loc
+	}
+	step := func(what, u string, status int) result {
+		t.Helper()
+		r := get(t, b, u, browse)
+		if r.status != status {
+			t.Fatalf("%s: %d, want %d (%s)", what, r.status, status, r.header.Get("Location"))
+		}
+		return r
+	}
+	login := step("anonymous dashboard", base+"/", http.StatusSeeOther)
+	page := step("login page", absolute(login.header.Get("Location")), http.StatusOK)
+	link := regexp.MustCompile(`<a href="([^"]+)">Sign in with single sign-on</a>`).FindStringSubmatch(page.body)
+	if link == nil {
+		t.Fatalf("no single sign-on link on the login page")
+	}
+	toProvider := step("single sign-on", absolute(html.UnescapeString(link[1])), http.StatusSeeOther)
+	back := step("provider", toProvider.header.Get("Location"), http.StatusFound)
+	home := step("callback", back.header.Get("Location"), http.StatusSeeOther)
+	if loc := home.header.Get("Location"); loc != "/" {
+		t.Fatalf("after the callback: Location %q, want /", loc)
+	}
+	if dash := step("dashboard", base+"/", http.StatusOK); !strings.Contains(dash.body, "alice") {
+		t.Fatal("the dashboard does not show alice")
+	}
+	who := get(t, b, base+"/api/whoami", nil)
+	if who.status != 200 || !strings.Contains(who.body, `"user":"alice"`) || !strings.Contains(who.body, `"provider":"oidc"`) ||
+		!strings.Contains(who.body, `"admins"`) {
+		t.Fatalf("whoami after the OIDC login: %d %s", who.status, who.body)
+	}
+}

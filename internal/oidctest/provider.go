@@ -1,0 +1,188 @@
+// Package oidctest runs a small OpenID Connect provider for tests, on a
+// real loopback listener: discovery, JWKS, an authorize endpoint that
+// approves at once, and a token endpoint that checks the client, the
+// redirect URI and the PKCE verifier, and signs ID tokens with RS256. A
+// test can change the claims, forge tokens (another nonce, audience,
+// issuer, key, expiry) or make the provider refuse, to check that a
+// relying party refuses them.
+package oidctest
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// Provider is the test provider. Its client is ClientID with
+// ClientSecret, and it logs in the user alice (groups ops and admins,
+// email alice@example.com) at once.
+type Provider struct {
+	// URL is the issuer, http://127.0.0.1:port.
+	URL string
+	// ClientID and ClientSecret are the one client it knows.
+	ClientID, ClientSecret string
+
+	t       testing.TB
+	srv     *httptest.Server
+	key     *rsa.PrivateKey // the key the JWKS publishes
+	foreign *rsa.PrivateKey // signs instead when forging
+
+	mu      sync.Mutex
+	codes   map[string]idpCode
+	claims  map[string]any              // the user's claims
+	tamper  func(claims map[string]any) // changes a token's claims, for attacks
+	refuse  string                      // an error the authorize endpoint answers with
+	forging bool                        // sign with foreign
+}
+
+type idpCode struct {
+	nonce, challenge, redirect string
+}
+
+// New starts a provider, stopped when t ends.
+func New(t testing.TB) *Provider {
+	t.Helper()
+	key, err1 := rsa.GenerateKey(rand.Reader, 2048)
+	foreign, err2 := rsa.GenerateKey(rand.Reader, 2048)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	p := &Provider{t: t, key: key, foreign: foreign, ClientID: "authwire-app", ClientSecret: "s3cret",
+		codes:  make(map[string]idpCode),
+		claims: map[string]any{"sub": "u-1", "preferred_username": "alice", "email": "alice@example.com", "groups": []string{"ops", "admins"}},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
+	mux.HandleFunc("GET /jwks", p.jwks)
+	mux.HandleFunc("GET /authorize", p.authorize)
+	mux.HandleFunc("POST /token", p.token)
+	p.srv = httptest.NewServer(mux)
+	p.URL = p.srv.URL
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// Close stops the provider, as if it were down.
+func (p *Provider) Close() { p.srv.Close() }
+
+// Forge makes the tokens it issues from now on wrong: tamper changes
+// their claims (nil: none), foreignKey signs them with a key the JWKS does
+// not publish, and refuse (non-empty) makes the authorize endpoint answer
+// with that error instead of a code. Forge(nil, false, "") is honest again.
+func (p *Provider) Forge(tamper func(claims map[string]any), foreignKey bool, refuse string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tamper, p.forging, p.refuse = tamper, foreignKey, refuse
+}
+
+func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
+	json.NewEncoder(w).Encode(map[string]any{
+		"issuer":                                p.URL,
+		"authorization_endpoint":                p.URL + "/authorize",
+		"token_endpoint":                        p.URL + "/token",
+		"jwks_uri":                              p.URL + "/jwks",
+		"response_types_supported":              []string{"code"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+	})
+}
+
+func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
+	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"},
+	}})
+}
+
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("client_id") != p.ClientID || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" ||
+		q.Get("code_challenge") == "" || !strings.Contains(" "+q.Get("scope")+" ", " openid ") {
+		http.Error(w, "bad authorization request", http.StatusBadRequest)
+		return
+	}
+	back, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil {
+		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
+		return
+	}
+	v := url.Values{"state": {q.Get("state")}}
+	p.mu.Lock()
+	if p.refuse != "" {
+		v.Set("error", p.refuse)
+	} else {
+		code := rand.Text()
+		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+		v.Set("code", code)
+	}
+	p.mu.Unlock()
+	back.RawQuery = v.Encode()
+	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	p.mu.Lock()
+	c, found := p.codes[r.PostForm.Get("code")]
+	delete(p.codes, r.PostForm.Get("code"))
+	claims := map[string]any{}
+	for k, v := range p.claims {
+		claims[k] = v
+	}
+	tamper, signWith := p.tamper, p.key
+	if p.forging {
+		signWith = p.foreign
+	}
+	p.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+	switch {
+	case id != p.ClientID || secret != p.ClientSecret:
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"invalid_client"}`)
+		return
+	case r.PostForm.Get("grant_type") != "authorization_code" || !found || r.PostForm.Get("redirect_uri") != c.redirect ||
+		base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_grant"}`)
+		return
+	}
+	now := time.Now()
+	claims["iss"], claims["aud"], claims["nonce"] = p.URL, p.ClientID, c.nonce
+	claims["iat"], claims["exp"] = now.Unix(), now.Add(5*time.Minute).Unix()
+	if tamper != nil {
+		tamper(claims)
+	}
+	payload, _ := json.Marshal(claims)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: signWith},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	raw, _ := jws.CompactSerialize()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": raw})
+}
