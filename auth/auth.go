@@ -149,11 +149,7 @@ func build(cfg *config) (*Auth, error) {
 		}
 	}
 	if cfg.forward != nil {
-		login := ""
-		if a.flow != nil && a.flow.form {
-			login = a.flow.path
-		}
-		if a.forward, err = newForwardAuth(cfg.forward, a, cfg.proxies, login); err != nil {
+		if a.forward, err = newForwardAuth(cfg.forward, a, cfg.proxies, a.browserLogin()); err != nil {
 			return nil, err
 		}
 	}

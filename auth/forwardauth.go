@@ -20,7 +20,7 @@ type ForwardAuthConfig struct {
 	// LoginURL is where an unauthenticated browser is sent, with the
 	// original URL in its "next" parameter when the proxy told it. A
 	// path or an absolute http(s) URL. Default: the login form's path
-	// when there is one (WithLoginForm), else none.
+	// (WithLoginForm), else the OIDC login path (WithOIDC), else none.
 	LoginURL string
 	// Sections, when not nil, restrict users to parts of the proxied
 	// site: each user maps to the path prefixes they may reach ("/grafana"
@@ -35,8 +35,9 @@ type ForwardAuthConfig struct {
 // AllSections grants a user every section of [ForwardAuthConfig.Sections].
 const AllSections = "_all_"
 
-// WithForwardAuth serves the forward-auth endpoint (default GET
-// /auth/verify) for a reverse proxy in front of other applications. The
+// WithForwardAuth serves the forward-auth endpoint (default path
+// /auth/verify, any method, as proxies ask with the original request's)
+// for a reverse proxy in front of other applications. The
 // proxy sends the client's request headers (Cookie, Authorization) to the
 // endpoint, which recognises the caller as the guard would and answers:
 //

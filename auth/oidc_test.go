@@ -277,3 +277,13 @@ func TestOIDCEmailReachesForwardAuth(t *testing.T) {
 		t.Fatalf("verify with the OIDC session: %d %v", res.StatusCode, res.Header)
 	}
 }
+
+// TestOIDCIsForwardAuthsLogin checks that without a login form, forward
+// auth sends browsers to the OIDC login.
+func TestOIDCIsForwardAuthsLogin(t *testing.T) {
+	app := oidcApp(t, oidctest.New(t), auth.WithForwardAuth(auth.ForwardAuthConfig{}))
+	status, loc, _ := newOIDCBrowser(t).get(app + "/auth/verify")
+	if status != http.StatusUnauthorized || loc != app+"/oidc/login" {
+		t.Fatalf("anonymous browser at the endpoint: %d Location %q", status, loc)
+	}
+}
