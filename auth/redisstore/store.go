@@ -42,6 +42,15 @@ type Config struct {
 	// Prefix starts every key and the revocation channel's name, so that
 	// several applications can share one Redis. Default "authwire:".
 	Prefix string
+	// IdleTimeout should be the sessions' idle timeout
+	// (auth.SessionConfig.IdleTimeout): a session is kept in Redis no
+	// longer than that after it was last saved, which happens at least
+	// once a minute while it is in use, and no longer than its absolute
+	// expiry. Sessions nobody comes back to (a script that sends Basic
+	// credentials on every request starts a new one each time) then
+	// leave Redis as soon as they could no longer be used. Default
+	// auth.DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
 
 // Store keeps sessions, revocations and regulation counters in Redis. It
@@ -51,6 +60,7 @@ type Config struct {
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	idle   time.Duration
 }
 
 // New returns a Store on rdb, which it does not close.
@@ -58,7 +68,10 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "authwire:"
 	}
-	return &Store{rdb: rdb, prefix: cfg.Prefix}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = auth.DefaultIdleTimeout
+	}
+	return &Store{rdb: rdb, prefix: cfg.Prefix, idle: cfg.IdleTimeout}
 }
 
 // sessionKey is the key of the session with ID id.
@@ -74,13 +87,14 @@ func validID(id string) bool {
 	return err == nil
 }
 
-// Save stores sess until it expires and returns its ID as the cookie
-// value. A session already expired is not stored.
+// Save stores sess until it expires or goes idle (see
+// Config.IdleTimeout) and returns its ID as the cookie value. A session
+// already expired is not stored.
 func (s *Store) Save(ctx context.Context, sess *auth.Session) (string, error) {
 	if sess == nil || !validID(sess.ID) {
 		return "", errors.New("redisstore: a session needs an ID made by authwire")
 	}
-	ttl := time.Until(time.Unix(sess.ExpiresAt, 0))
+	ttl := min(time.Until(time.Unix(sess.ExpiresAt, 0)), time.Until(time.Unix(sess.LastSeen, 0).Add(s.idle)))
 	if ttl <= 0 {
 		return "", fmt.Errorf("redisstore: session already expired: %w", auth.ErrNoSession)
 	}

@@ -69,6 +69,20 @@ func TestSessions(t *testing.T) {
 	if _, err := store.Save(ctx, &auth.Session{ID: "chosen-by-client", ExpiresAt: now.Add(time.Hour).Unix()}); err == nil {
 		t.Fatal("Save took an ID authwire does not make")
 	}
+	// A session is kept no longer than the idle timeout after it was
+	// last seen.
+	short := redisstore.New(rdb, redisstore.Config{Prefix: "idle:", IdleTimeout: 10 * time.Minute})
+	if _, err := short.Save(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := rdb.PTTL(ctx, "idle:s:"+sess.ID).Val(); ttl <= 0 || ttl > 10*time.Minute {
+		t.Fatalf("with a 10-minute idle timeout the session's key expires in %v", ttl)
+	}
+	idle := *sess
+	idle.LastSeen = now.Add(-11 * time.Minute).Unix()
+	if _, err := short.Save(ctx, &idle); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("Save of a session idle too long: %v", err)
+	}
 	// Another prefix sees nothing of this one.
 	other := redisstore.New(rdb, redisstore.Config{Prefix: "other:"})
 	if _, err := store.Save(ctx, sess); err != nil {
