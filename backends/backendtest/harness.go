@@ -26,7 +26,9 @@
 // 403), unknown paths, HEAD and OPTIONS, the identity handlers see (through
 // auth.FromContext and the framework's own store), concurrent callers,
 // session cookies and logout, the login form (redirect with next, CSRF,
-// body limit), and path-confusion attempts against public routes. Whatever a framework does
+// body limit), the forward-auth endpoint (answers, Remote-* headers,
+// ?allowed_groups=), and path-confusion attempts against public routes.
+// Whatever a framework does
 // with a confusing path, an anonymous caller must never get the response
 // of a protected handler.
 package backendtest
