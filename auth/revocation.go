@@ -16,8 +16,8 @@ const minRevocationSweep = 64
 //
 // It is per-process. A session revoked here is still accepted by every
 // other process serving the same cookies, and the list is empty again
-// after a restart; with more than one process, use the Redis revocation
-// list, which every process shares.
+// after a restart; with more than one process, use a shared list, such as
+// package auth/redisstore's Store.
 //
 // Memory stays bounded by the sessions that are revoked and not yet
 // expired: expired entries are swept on writes, whenever the map has

@@ -18,7 +18,8 @@ type SessionConfig struct {
 	// Store keeps the sessions. Default: a [CookieStore] with Keys.
 	Store SessionStore
 	// Revocations remembers logged-out sessions. Default: in memory, which
-	// is per process; several processes need a shared list.
+	// is per process; several processes need a shared list, such as
+	// package auth/redisstore's.
 	Revocations RevocationList
 	// CookieName is the session cookie's name. Default: "authwire_session".
 	CookieName string
@@ -100,8 +101,9 @@ func WithLoginForm(cfg LoginConfig) Option {
 }
 
 // WithRegulator replaces the in-memory brute-force regulator, for example
-// with one shared by several processes. Every password check (Basic and
-// the form) is regulated by user and by client address.
+// with one shared by several processes (auth/redisstore's
+// Store.Regulator). Every password check (Basic and the form) is
+// regulated by user and by client address.
 func WithRegulator(r Regulator) Option {
 	return func(c *config) error {
 		if r == nil {
