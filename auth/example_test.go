@@ -119,3 +119,41 @@ func ExampleWithForwardAuth() {
 	// bob   /metrics     403 ""
 	// alice /metrics     200 "alice"
 }
+
+// Log users in with an OpenID Connect provider; the callback URL is the
+// one registered at the provider.
+func ExampleWithOIDC() {
+	keys, err := auth.KeysFromSecrets("a long secret shared by every process")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux := http.NewServeMux()
+	a, err := auth.New(mux,
+		auth.WithSessions(auth.SessionConfig{Keys: keys}),
+		auth.WithOIDC(auth.OIDCConfig{
+			Issuer:       "https://accounts.example.com",
+			ClientID:     "dashboard",
+			ClientSecret: "from-the-provider",
+			RedirectURL:  "https://dashboard.example.com/oidc/callback",
+		}),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		id := auth.FromContext(r.Context())
+		fmt.Fprintf(w, "hello %s (%v)", id.User, id.Claims["email"])
+	})
+
+	// A browser that is not logged in is sent to the provider through
+	// /oidc/login, which keeps where it was going.
+	req := httptest.NewRequest("GET", "/reports?week=48", nil)
+	req.Header.Set("Accept", "text/html")
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("Location"))
+	// Output:
+	// 303 /oidc/login?next=%2Freports%3Fweek%3D48
+}
