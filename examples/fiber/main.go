@@ -71,6 +71,6 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	return demo.ServeUntil(ctx, func() error { return app.Listener(ln) }, func(ctx context.Context) error {
-		return errors.Join(live.Shutdown(ctx), app.ShutdownWithContext(ctx))
+		return errors.Join(live.Shutdown(ctx), app.ShutdownWithContext(ctx), live.Close())
 	})
 }

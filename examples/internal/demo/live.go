@@ -103,15 +103,19 @@ func echoSocket(ctx context.Context, c *websocket.Conn, _ *auth.Identity) {
 	}
 }
 
-// Shutdown closes every socket (1001), ends the calls in progress, and
-// lets go of Redis.
+// Shutdown closes every socket (1001) and ends the calls in progress.
 func (l *Live) Shutdown(ctx context.Context) error {
-	err := errors.Join(l.Sockets.Shutdown(ctx), l.Callbacks.Shutdown(ctx))
+	return errors.Join(l.Sockets.Shutdown(ctx), l.Callbacks.Shutdown(ctx))
+}
+
+// Close lets go of Redis, once the HTTP server has stopped (requests in
+// progress may still need it).
+func (l *Live) Close() error {
 	if l.stopWatching != nil {
 		l.stopWatching()
 	}
 	if l.closeRedis != nil {
-		err = errors.Join(err, l.closeRedis())
+		return l.closeRedis()
 	}
-	return err
+	return nil
 }

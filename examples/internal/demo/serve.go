@@ -56,11 +56,11 @@ func ServeUntil(ctx context.Context, serve func() error, shutdown func(context.C
 }
 
 // ServeHTTP serves h on ln until ctx ends (net/http and Gin), closing
-// live's sockets first: http.Server.Shutdown does not wait for hijacked
-// connections.
+// live's sockets first (http.Server.Shutdown does not wait for hijacked
+// connections) and letting go of Redis last.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, live *Live) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	return ServeUntil(ctx, func() error { return srv.Serve(ln) }, func(ctx context.Context) error {
-		return errors.Join(live.Shutdown(ctx), srv.Shutdown(ctx))
+		return errors.Join(live.Shutdown(ctx), srv.Shutdown(ctx), live.Close())
 	})
 }
