@@ -19,10 +19,10 @@ var errFiberClientGone = errors.New("backends: the client went away")
 // FiberWebSocket serves: h runs in a goroutine of its own, and its first
 // Flush turns the buffered answer into a streamed one.
 type fiberStream struct {
-	started chan fiberStart // gets the answer's start at the first Flush
-	chunks  chan []byte     // what h writes after that; closed when h returns
-	failed  atomic.Bool     // a write to the client failed
-	panic   any             // what h panicked with, read after chunks closes
+	started  chan fiberStart // gets the answer's start at the first Flush
+	chunks   chan []byte     // what h writes after that; closed when h returns
+	failed   atomic.Bool     // a write to the client failed
+	panicked any             // what h panicked with, read after returned closes
 }
 
 // fiberStart is what a streamed answer starts with: its status, headers
@@ -46,7 +46,7 @@ func serveFiberPlain(c *fiber.Ctx, h http.Handler, r *http.Request, cancel conte
 	go func() {
 		defer close(st.chunks)
 		defer close(returned)
-		defer func() { st.panic = recover() }()
+		defer func() { st.panicked = recover() }()
 		h.ServeHTTP(w, r)
 	}()
 	var start fiberStart
@@ -57,8 +57,8 @@ func serveFiberPlain(c *fiber.Ctx, h http.Handler, r *http.Request, cancel conte
 		case start = <-st.started: // it flushed, then returned
 		default:
 			cancel()
-			if st.panic != nil {
-				panic(st.panic)
+			if st.panicked != nil {
+				panic(st.panicked)
 			}
 			w.copyTo(c)
 			return nil
