@@ -70,6 +70,7 @@ type socketSession struct {
 	inline        atomic.Pointer[socketCall]
 	writes        atomic.Int32
 	writeProgress atomic.Int64 // a watchdog.now() value
+	watched       atomic.Bool  // in the watchdog's busy set
 }
 
 // session serves one socket until it closes (ctx ends) and its calls are
@@ -110,8 +111,6 @@ func (r *Registry) session(ctx context.Context, c *websocket.Conn, id *auth.Iden
 		calls:    make(map[string]context.CancelFunc),
 	}
 	c.SetReadLimit(int64(2*r.cfg.MaxArgsBytes + 4096))
-	r.dog.add(s)
-	defer r.dog.remove(s)
 	// The handler's goroutine only waits: were it to run a call whose
 	// callback ignores its context, the socket could not end before the
 	// callback returned.
@@ -150,7 +149,7 @@ func (s *socketSession) read() {
 		}
 		call.startedAt = s.r.dog.now()
 		s.inline.Store(call)
-		s.r.dog.wake()
+		s.r.dog.watch(s)
 		call.run()
 		if !s.inline.CompareAndSwap(call, nil) {
 			return // the watchdog handed reading on: this goroutine is done
@@ -195,7 +194,7 @@ func (s *socketSession) send(frame any) error {
 	if s.writes.Add(1) == 1 {
 		s.writeProgress.Store(int64(s.r.dog.now()))
 	}
-	s.r.dog.wake()
+	s.r.dog.watch(s)
 	err = s.c.Write(s.ctx, websocket.MessageText, b)
 	s.writeProgress.Store(int64(s.r.dog.now()))
 	s.writes.Add(-1)

@@ -42,8 +42,11 @@ type watchdog struct {
 	handOff, tick, writeTimeout time.Duration
 	idleTicks                   int
 
-	socketsMu sync.Mutex
-	sockets   map[*socketSession]struct{}
+	// busy holds the sockets that have marked work since the watchdog
+	// last found them idle; only those are looked at, so a server with
+	// many idle sockets costs nothing per tick.
+	busyMu sync.Mutex
+	busy   map[*socketSession]struct{}
 
 	// mu orders starting and stopping: running is changed only under
 	// it, and awake mirrors it for a lock-free fast path in wake.
@@ -62,7 +65,7 @@ func newWatchdog(life context.Context) *watchdog {
 		tick:         watchTick,
 		writeTimeout: writeTimeout,
 		idleTicks:    watchIdleTicks,
-		sockets:      make(map[*socketSession]struct{}),
+		busy:         make(map[*socketSession]struct{}),
 	}
 }
 
@@ -70,23 +73,24 @@ func newWatchdog(life context.Context) *watchdog {
 // leave for the watchdog.
 func (w *watchdog) now() time.Duration { return time.Since(w.epoch) }
 
-// add and remove register a socket session to be watched.
-func (w *watchdog) add(s *socketSession) {
-	w.socketsMu.Lock()
-	w.sockets[s] = struct{}{}
-	w.socketsMu.Unlock()
+// watch makes sure s is looked at: a socket calls it after marking work
+// (a call on its reading goroutine, a write). If the watchdog is finding
+// s idle at the same moment, one of the two sees the other: the socket
+// marks before it reads s.watched, the watchdog clears s.watched before
+// its last look at the marks.
+func (w *watchdog) watch(s *socketSession) {
+	if !s.watched.Load() && s.watched.CompareAndSwap(false, true) {
+		w.busyMu.Lock()
+		w.busy[s] = struct{}{}
+		w.busyMu.Unlock()
+	}
+	w.wake()
 }
 
-func (w *watchdog) remove(s *socketSession) {
-	w.socketsMu.Lock()
-	delete(w.sockets, s)
-	w.socketsMu.Unlock()
-}
-
-// wake makes sure the watchdog ticks. A socket calls it after it has
-// marked the work to be watched, so that either wake sees the watchdog
-// awake and the watchdog's last look before stopping sees the work, or
-// wake starts it again.
+// wake makes sure the watchdog ticks. It is called (through watch) after
+// work is marked, so that either wake sees the watchdog awake and the
+// watchdog's last look before stopping sees the work, or wake starts it
+// again.
 func (w *watchdog) wake() {
 	if w.awake.Load() {
 		return
@@ -148,16 +152,21 @@ func (w *watchdog) run() {
 	}
 }
 
-// look acts on every watched socket and reports whether any still has
-// work in flight.
+// look acts on every busy socket, drops those found idle, and reports
+// whether any is still busy.
 func (w *watchdog) look(now time.Duration) bool {
-	w.socketsMu.Lock()
-	defer w.socketsMu.Unlock()
-	busy := false
-	for s := range w.sockets {
+	w.busyMu.Lock()
+	defer w.busyMu.Unlock()
+	for s := range w.busy {
 		if s.watch(now) {
-			busy = true
+			continue
 		}
+		s.watched.Store(false)
+		if s.watch(now) { // work marked meanwhile, and the socket saw watched still set
+			s.watched.Store(true)
+			continue
+		}
+		delete(w.busy, s)
 	}
-	return busy
+	return len(w.busy) > 0
 }

@@ -116,3 +116,42 @@ func TestWatchdogStopsWhenIdleAndStartsAgain(t *testing.T) {
 		t.Fatal("started again after wait")
 	}
 }
+
+// TestWatchdogLooksOnlyAtBusySockets checks that a socket enters the
+// watchdog's busy set when it marks work and leaves it once idle, so that
+// idle sockets cost the watchdog nothing.
+func TestWatchdogLooksOnlyAtBusySockets(t *testing.T) {
+	life, end := context.WithCancel(context.Background())
+	defer end()
+	w := newWatchdog(life)
+	r := &Registry{dog: w}
+	busy := &socketSession{r: r}
+
+	busy.writes.Add(1)
+	busy.writeProgress.Store(int64(w.now()))
+	w.watch(busy)
+	count := func() int {
+		w.busyMu.Lock()
+		defer w.busyMu.Unlock()
+		return len(w.busy)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d sockets in the busy set, want 1", n)
+	}
+	if !w.look(w.now()) || count() != 1 {
+		t.Fatal("a socket with a write in progress was dropped")
+	}
+	busy.writes.Add(-1)
+	if w.look(w.now()) || count() != 0 || busy.watched.Load() {
+		t.Fatal("an idle socket stayed in the busy set")
+	}
+	// Marked again, it is watched again.
+	busy.writes.Add(1)
+	w.watch(busy)
+	if count() != 1 || !busy.watched.Load() {
+		t.Fatal("a socket with new work is not watched")
+	}
+	busy.writes.Add(-1)
+	end()
+	w.wait()
+}
