@@ -37,8 +37,9 @@ const fiberAnswerTimeout = 10 * time.Second
 // not its cancellation: it is cancelled when h returns.
 //
 // A request that is not a handshake (GET with Connection: Upgrade and
-// Upgrade: websocket) is not hijacked. h runs in a goroutine of its own;
-// if it returns without flushing, its buffered answer (426, 405, a JSON
+// Upgrade: websocket) is not hijacked. h runs in a goroutine of its own
+// (unless it is a [StreamingHandler] that says the request does not
+// stream: then on Fiber's, buffered); if it returns without flushing, its buffered answer (426, 405, a JSON
 // result...) becomes the Fiber response, headers h set replacing those
 // set before (Set-Cookie adds), and a panic goes to Fiber. If it flushes
 // (http.Flusher), the status and headers are sent and the rest of the

@@ -11,6 +11,18 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// StreamingHandler is an optional interface for a handler given to
+// [FiberWebSocket]. Streams reports whether the answer to r may be flushed
+// before the handler returns. fasthttp can send an answer while a handler
+// runs only if the handler runs in a goroutine of its own, which costs a
+// hand-off between goroutines on every request; a handler that says a
+// request does not stream is run on Fiber's goroutine, buffered. Handlers
+// without the method are assumed to stream.
+type StreamingHandler interface {
+	http.Handler
+	Streams(r *http.Request) bool
+}
+
 // errFiberClientGone is what a streaming handler's writes return once a
 // write to the client has failed.
 var errFiberClientGone = errors.New("backends: the client went away")
@@ -33,13 +45,22 @@ type fiberStart struct {
 	body   []byte
 }
 
-// serveFiberPlain runs h for a request that is not a WebSocket handshake.
-// If h returns without flushing, its buffered answer becomes c's response
+// serveFiberPlain runs h for a request that is not a WebSocket handshake:
+// on Fiber's goroutine, buffered, if h says the request does not stream
+// ([StreamingHandler]), else in a goroutine of its own. If h returns
+// without flushing, its buffered answer becomes c's response
 // and a panic is re-raised for Fiber. If it flushes (http.Flusher), the
 // status and headers go out at once and the body is streamed with
 // fasthttp's body stream writer, each Flush reaching the client; a write
 // that fails (the client went away) cancels r's context.
 func serveFiberPlain(c *fiber.Ctx, h http.Handler, r *http.Request, cancel context.CancelFunc) error {
+	if sh, ok := h.(StreamingHandler); ok && !sh.Streams(r) {
+		defer cancel()
+		w := &fiberResponseWriter{header: make(http.Header)}
+		h.ServeHTTP(w, r)
+		w.copyTo(c)
+		return nil
+	}
 	st := &fiberStream{started: make(chan fiberStart, 1), chunks: make(chan []byte, 16)}
 	w := &fiberResponseWriter{header: make(http.Header), stream: st}
 	returned := make(chan struct{})

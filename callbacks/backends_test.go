@@ -236,13 +236,7 @@ func newTestApp(t testing.TB, be backendUnderTest, o appOptions) *testApp {
 		t.Fatal(err)
 	}
 	app.register(t)
-	h := app.reg.Handler()
-	built.callbacks(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/ws") {
-			app.handshakes.Add(1)
-		}
-		h.ServeHTTP(w, r)
-	}))
+	built.callbacks(countingHandler{app.reg.Handler().(backends.StreamingHandler), &app.handshakes})
 	built.get("/api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
 	}))
@@ -306,6 +300,21 @@ func (app *testApp) begin(ctx context.Context, key string) func() {
 		tr.cause = context.Cause(ctx)
 		close(tr.returned)
 	}
+}
+
+// countingHandler counts the requests for <prefix>/ws and passes every
+// request on, keeping the handler's StreamingHandler answer (so that on
+// Fiber unary calls take the path they take in production).
+type countingHandler struct {
+	backends.StreamingHandler
+	handshakes *atomic.Int32
+}
+
+func (h countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/ws") {
+		h.handshakes.Add(1)
+	}
+	h.StreamingHandler.ServeHTTP(w, r)
 }
 
 // register adds the callbacks of the tests.

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 )
 
 // Handler serves everything under the prefix: POST <prefix>/<name> calls,
@@ -19,8 +20,30 @@ import (
 //	mux.Handle("/_callbacks/", reg.Handler())                        // net/http
 //	engine.Any("/_callbacks/*name", gin.WrapH(reg.Handler()))       // Gin
 //	app.All("/_callbacks/*", backends.FiberWebSocket(reg.Handler())) // Fiber
+//
+// The handler is a backends.StreamingHandler: only calls of stream
+// callbacks are streamed, so on Fiber a unary call runs without a
+// hand-off between goroutines.
 func (r *Registry) Handler() http.Handler {
-	return http.HandlerFunc(r.serveHTTP)
+	return registryHandler{r}
+}
+
+// registryHandler is the http.Handler of a Registry.
+type registryHandler struct{ r *Registry }
+
+var _ backends.StreamingHandler = registryHandler{}
+
+func (h registryHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) { h.r.serveHTTP(w, req) }
+
+// Streams reports whether req calls a stream callback, whose answer is
+// flushed item by item.
+func (h registryHandler) Streams(req *http.Request) bool {
+	name, ok := strings.CutPrefix(req.URL.Path, h.r.cfg.Prefix+"/")
+	if !ok || req.Method != http.MethodPost {
+		return false
+	}
+	cb := h.r.set.get(name)
+	return cb != nil && cb.Stream != nil
 }
 
 func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {

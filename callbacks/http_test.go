@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 	"github.com/authwire/authwire/callbacks"
 	"github.com/authwire/authwire/ws"
 )
@@ -245,6 +246,32 @@ func TestRegistrationErrors(t *testing.T) {
 	} {
 		if err := f.reg.Register(cb); err == nil {
 			t.Errorf("%s: registered", name)
+		}
+	}
+}
+
+// TestHandlerSaysWhichCallsStream checks the handler's StreamingHandler
+// answer, which lets backends.FiberWebSocket run unary calls without a
+// goroutine hand-off and still stream the streams.
+func TestHandlerSaysWhichCallsStream(t *testing.T) {
+	f := newFixture(t, false)
+	sh, ok := f.reg.Handler().(backends.StreamingHandler)
+	if !ok {
+		t.Fatal("the registry's handler is not a backends.StreamingHandler")
+	}
+	for _, tc := range []struct {
+		method, path string
+		streams      bool
+	}{
+		{"POST", "/_callbacks/ticks", true},
+		{"POST", "/_callbacks/echo", false},
+		{"POST", "/_callbacks/nope", false},
+		{"GET", "/_callbacks/ticks", false},
+		{"GET", "/_callbacks/client.js", false},
+		{"POST", "/elsewhere/ticks", false},
+	} {
+		if got := sh.Streams(httptest.NewRequest(tc.method, tc.path, nil)); got != tc.streams {
+			t.Errorf("%s %s: Streams %v, want %v", tc.method, tc.path, got, tc.streams)
 		}
 	}
 }
