@@ -305,3 +305,48 @@ func BenchmarkHTTPCall(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHTTPCallLoopback measures POST /_callbacks/echo over a real
+// loopback connection (keep-alive), through the guard, on net/http and on
+// Fiber (through backends.FiberWebSocket, where a unary call runs on
+// Fiber's goroutine), against a bare net/http handler doing the same JSON.
+func BenchmarkHTTPCallLoopback(b *testing.B) {
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+		var args json.RawMessage
+		if err != nil || json.Unmarshal(body, &args) != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		out, _ := json.Marshal(struct {
+			Result any `json:"result"`
+		}{args})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(out, '\n'))
+	}))
+	b.Cleanup(bare.Close)
+	targets := []struct{ name, url string }{{"bare", bare.URL}}
+	for _, be := range backendsUnderTest {
+		if be.name == "net/http" || be.name == "fiber" {
+			app := newTestApp(b, be, appOptions{})
+			targets = append(targets, struct{ name, url string }{strings.ReplaceAll(be.name, "/", ""), app.base + "/_callbacks/echo"})
+		}
+	}
+	c := &http.Client{}
+	for _, tc := range targets {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := c.Post(tc.url, "application/json", strings.NewReader(benchArgs))
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", res.StatusCode)
+				}
+			}
+		})
+	}
+}
