@@ -623,3 +623,37 @@ func TestFiberWebSocketPlainStream(t *testing.T) {
 		t.Fatal("the handler never saw its client go")
 	}
 }
+
+// notStreaming is a handler that says its requests do not stream.
+type notStreaming struct{ http.HandlerFunc }
+
+func (notStreaming) Streams(*http.Request) bool { return false }
+
+// TestFiberWebSocketStreamingHandler checks that a handler that says a
+// request does not stream is answered buffered (with a Content-Length),
+// even if it flushes, while one without the method is streamed (chunked).
+func TestFiberWebSocketStreamingHandler(t *testing.T) {
+	flushing := func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "one\n")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "two\n")
+	}
+	s := newWSServer(t, func(s *wsServer) {
+		s.app.Get("/buffered", backends.FiberWebSocket(notStreaming{flushing}))
+		s.app.Get("/streamed", backends.FiberWebSocket(http.HandlerFunc(flushing)))
+	})
+	for _, tc := range []struct {
+		path          string
+		contentLength int64
+	}{{"/buffered", int64(len("one\ntwo\n"))}, {"/streamed", -1}} {
+		resp, err := s.client.Get("http://" + s.addr + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "one\ntwo\n" || resp.ContentLength != tc.contentLength {
+			t.Fatalf("%s: %d %q, Content-Length %d, want %d", tc.path, resp.StatusCode, body, resp.ContentLength, tc.contentLength)
+		}
+	}
+}
