@@ -49,7 +49,7 @@ const AllSections = "_all_"
 //     browser, and the Basic challenge for other clients (nginx copies
 //     WWW-Authenticate to the client). A request carrying
 //     X-Forwarded-Method from a trusted proxy (Traefik and Caddy send it)
-//     gets the forward-auth answer instead: 302 to the login URL for a
+//     gets the forward-auth answer instead: 303 to the login URL for a
 //     browser, 401 for scripts. nginx turns any 3xx into a 500, so its
 //     configuration must not send X-Forwarded-Method;
 //   - 403 for a caller outside the groups listed in the endpoint's own
