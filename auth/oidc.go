@@ -56,9 +56,10 @@ type OIDCConfig struct {
 
 // WithOIDC logs users in with an OpenID Connect provider, with the
 // authorization code flow, PKCE (S256), state and nonce. It needs
-// [WithSessions]: a successful login starts a session (Provider "oidc",
-// the ID token's claims in Identity.Claims for that request), after which
-// the session cookie authenticates as after any other login. Browsers
+// [WithSessions]: a successful login starts a session (Provider "oidc";
+// the user, the groups and an "email" claim are kept, the last as
+// Identity.Claims["email"]), after which the session cookie authenticates
+// as after any other login. Browsers
 // that are not logged in are sent to the login form if there is one (it
 // then links to LoginPath), else straight to the provider.
 //
