@@ -12,8 +12,9 @@
 //     regulator.
 //
 // Keys are the Prefix (default "authwire:") followed by "s:" and a session
-// ID, "r:" and a session ID, or "f:"/"b:" and a SHA-256 of a regulation
-// key. Every key carries an expiry, so nothing outlives its use.
+// ID, "r:" and a session ID, or "f:"/"b:" and the hex of the first 16
+// bytes of a regulation key's SHA-256. Every key carries an expiry, so
+// nothing outlives its use.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	store := redisstore.New(rdb, redisstore.Config{})
