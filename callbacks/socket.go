@@ -41,10 +41,12 @@ type inFrame struct {
 // no two calls ever share a goroutine at the same time.
 //
 // Frames are written by the goroutine that has them (the socket
-// serialises concurrent writes), so a slow client holds up its own calls,
-// never the server's memory: at most one frame per admitted call waits to
-// be written, and a socket whose writes make no progress for
-// [writeTimeout] is closed.
+// serialises concurrent writes), except a stream's items, which a writer
+// goroutine of the stream's own writes while the callback makes the next
+// ones. So a slow client holds up its own calls, never the server's
+// memory: at most one frame per admitted call, or streamQueue items per
+// stream, wait to be written, and a socket whose writes make no progress
+// for [writeTimeout] is closed.
 type socketSession struct {
 	r      *Registry
 	c      *websocket.Conn
@@ -182,12 +184,21 @@ func (s *socketSession) watch(now time.Duration) bool {
 
 // send writes one frame to the socket; it fails once the socket is going
 // away, and ends the socket if the write fails.
-func (s *socketSession) send(frame any) error {
+func (s *socketSession) send(frame any) error { return s.write(s.encode(frame)) }
+
+// encode encodes a frame; one that cannot be encoded becomes an
+// "internal" error frame, logged.
+func (s *socketSession) encode(frame any) []byte {
 	b, err := json.Marshal(frame)
 	if err != nil {
 		s.r.log.Error("authwire: encoding a callback frame failed", "error", err)
 		b, _ = json.Marshal(errorFrame{ID: frameID(frame), Error: Errorf(CodeInternal, "internal error")})
 	}
+	return b
+}
+
+// write writes an encoded frame, as send.
+func (s *socketSession) write(b []byte) error {
 	if s.ctx.Err() != nil {
 		return errCallOver
 	}
@@ -195,7 +206,7 @@ func (s *socketSession) send(frame any) error {
 		s.writeProgress.Store(int64(s.r.dog.now()))
 	}
 	s.r.dog.watch(s)
-	err = s.c.Write(s.ctx, websocket.MessageText, b)
+	err := s.c.Write(s.ctx, websocket.MessageText, b)
 	s.writeProgress.Store(int64(s.r.dog.now()))
 	s.writes.Add(-1)
 	if err != nil {
@@ -288,9 +299,18 @@ type socketCall struct {
 	detached bool
 	deadline *callContext
 
-	mu   sync.Mutex // held while a frame of this call is written
+	mu   sync.Mutex // held while emitting and answering
 	over bool       // answered: emit fails from now on
+
+	// A stream's items go through queue to a writer goroutine, made at
+	// the first item, so that the callback makes the next item while the
+	// last is written; flushed closes when the writer has written all.
+	queue   chan []byte
+	flushed chan struct{}
 }
+
+// streamQueue bounds the items of one stream waiting to be written.
+const streamQueue = 64
 
 // detach records that the call no longer runs on the reading goroutine
 // (or never did), so its deadline needs a timer.
@@ -352,14 +372,43 @@ func (c *socketCall) run() {
 	}
 }
 
-// emit sends one stream item; it fails once the call is answered.
+// emit queues one stream item, waiting while the queue is full (the
+// client is behind); it fails once the call is answered or its context
+// ends.
 func (c *socketCall) emit(item any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.over || c.ctx.Err() != nil {
 		return errCallOver
 	}
-	return c.s.send(dataFrame{ID: c.id, Data: item})
+	b := c.s.encode(dataFrame{ID: c.id, Data: item})
+	if c.queue == nil {
+		c.queue, c.flushed = make(chan []byte, streamQueue), make(chan struct{})
+		go func() {
+			defer close(c.flushed)
+			for b := range c.queue {
+				c.s.write(b)
+			}
+		}()
+	}
+	var ended <-chan struct{}
+	if d := c.admittedContext(); d != nil {
+		ended = d.Done()
+	}
+	select {
+	case c.queue <- b:
+		return nil
+	case <-c.ctx.Done():
+	case <-ended:
+	}
+	return errCallOver
+}
+
+// admittedContext returns the call's context once admitted, else nil.
+func (c *socketCall) admittedContext() *callContext {
+	c.armMu.Lock()
+	defer c.armMu.Unlock()
+	return c.deadline
 }
 
 // answer sends the call's last frame, unless it was answered already, and
@@ -378,6 +427,10 @@ func (c *socketCall) answer(frame any, slotted bool) {
 	c.s.mu.Lock()
 	delete(c.s.calls, c.id)
 	c.s.mu.Unlock()
+	if c.queue != nil { // the items already queued go first
+		close(c.queue)
+		<-c.flushed
+	}
 	c.s.send(frame)
 	if slotted {
 		<-c.s.slots
