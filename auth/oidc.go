@@ -52,6 +52,11 @@ type OIDCConfig struct {
 	// HTTPClient reaches the provider. Default: a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
+	// AllowedRedirectHosts are the hosts (host or host:port) besides this
+	// site that ?next= may send the browser to after login, such as the
+	// sites a proxy protects with WithForwardAuth. LoginConfig's are
+	// allowed too.
+	AllowedRedirectHosts []string
 }
 
 // WithOIDC logs users in with an OpenID Connect provider, with the
@@ -70,7 +75,8 @@ type OIDCConfig struct {
 // callback refuses a missing or altered cookie, a state that differs, an
 // ID token that is not signed by the issuer for this client, has expired
 // or carries another nonce, and sends the browser to ?next= only when it
-// is a path on this site or one of LoginConfig.AllowedRedirectHosts.
+// is a path on this site or on one of the AllowedRedirectHosts (of this
+// config or LoginConfig).
 func WithOIDC(cfg OIDCConfig) Option {
 	return func(c *config) error {
 		if c.oidc != nil {
@@ -78,6 +84,7 @@ func WithOIDC(cfg OIDCConfig) Option {
 		}
 		cp := cfg
 		cp.Scopes = slices.Clone(cfg.Scopes)
+		cp.AllowedRedirectHosts = slices.Clone(cfg.AllowedRedirectHosts)
 		c.oidc = &cp
 		return nil
 	}
@@ -129,7 +136,7 @@ func newOIDCFlow(cfg *OIDCConfig, sm *sessionManager, keys [][]byte, allowedHost
 	}
 	f := &oidcFlow{
 		cfg: *cfg, loginPath: cfg.LoginPath, client: cfg.HTTPClient, sessions: sm,
-		allowedHosts: allowedHosts, replies: newReplies(), log: log,
+		allowedHosts: append(slices.Clone(allowedHosts), cfg.AllowedRedirectHosts...), replies: newReplies(), log: log,
 	}
 	u, _ := url.Parse(cfg.RedirectURL)
 	f.callbackPath = u.Path

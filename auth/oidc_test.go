@@ -22,6 +22,12 @@ import (
 // /private answers with the identity.
 func oidcApp(t *testing.T, p *oidctest.Provider, extra ...auth.Option) string {
 	t.Helper()
+	return oidcAppWith(t, p, nil, extra...)
+}
+
+// oidcAppWith is oidcApp with tweak applied to the OIDC configuration.
+func oidcAppWith(t *testing.T, p *oidctest.Provider, tweak func(*auth.OIDCConfig), extra ...auth.Option) string {
+	t.Helper()
 	var h atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.Load().(http.Handler).ServeHTTP(w, r)
@@ -35,9 +41,12 @@ func oidcApp(t *testing.T, p *oidctest.Provider, extra ...auth.Option) string {
 	opts := append([]auth.Option{
 		auth.WithLogger(slog.New(slog.DiscardHandler)),
 		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
-		auth.WithOIDC(auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-			RedirectURL: srv.URL + "/oidc/callback"}),
 	}, extra...)
+	cfg := auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: srv.URL + "/oidc/callback"}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	opts = append(opts, auth.WithOIDC(cfg))
 	a, err := auth.New(mux, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -285,5 +294,23 @@ func TestOIDCIsForwardAuthsLogin(t *testing.T) {
 	status, loc, _ := newOIDCBrowser(t).get(app + "/auth/verify")
 	if status != http.StatusUnauthorized || loc != app+"/oidc/login" {
 		t.Fatalf("anonymous browser at the endpoint: %d Location %q", status, loc)
+	}
+}
+
+// TestOIDCAllowedRedirectHosts checks that, without a login form, the
+// OIDC configuration's own allowed hosts let a login return to a site a
+// proxy protects, and nowhere else.
+func TestOIDCAllowedRedirectHosts(t *testing.T) {
+	p := oidctest.New(t)
+	app := oidcAppWith(t, p, func(c *auth.OIDCConfig) { c.AllowedRedirectHosts = []string{"grafana.example.com"} })
+	for next, want := range map[string]string{
+		"https://grafana.example.com/d/1": "https://grafana.example.com/d/1",
+		"https://evil.example.com/":       app + "/",
+	} {
+		b := newOIDCBrowser(t)
+		status, loc, _ := b.get(b.toCallback(app + "/oidc/login?next=" + url.QueryEscape(next)))
+		if status != http.StatusSeeOther || loc != want {
+			t.Errorf("next %s: %d %q, want %q", next, status, loc, want)
+		}
 	}
 }
