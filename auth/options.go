@@ -235,7 +235,8 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithVerifyCacheTTL sets how long a successfully verified password hash
-// is remembered (keyed by an HMAC of the credential, never the password).
+// is remembered (keyed by a keyed hash of the credential, never the
+// password).
 // Zero turns the cache off. Default: [DefaultVerifyCacheTTL].
 func WithVerifyCacheTTL(d time.Duration) Option {
 	return func(c *config) error {

@@ -1,6 +1,7 @@
 package backends_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -96,5 +97,42 @@ func TestAttachIncomparableKey(t *testing.T) {
 	e.GET("/", gin.WrapH(ok))
 	if rec := ginDo(e, "GET", "/", "", ""); rec.Code != 200 {
 		t.Fatalf("gin: %d", rec.Code)
+	}
+}
+
+// TestFrameworkExchanges checks GinExchange and FiberExchange, with which
+// handler code answers on authwire's behalf: they read the request the
+// handler has and write through the framework.
+func TestFrameworkExchanges(t *testing.T) {
+	check := func(x backends.Exchange) {
+		if x.Method() != "GET" || x.Path() != "/x" || x.Header("X-Test") != "1" || x.Query() != "q=2" {
+			t.Errorf("exchange sees %s %s ?%s X-Test=%q", x.Method(), x.Path(), x.Query(), x.Header("X-Test"))
+		}
+		x.SetHeader("X-Answer", "yes")
+		x.Write(http.StatusTeapot, "text/plain; charset=utf-8", []byte("short and stout"))
+	}
+
+	e := gin.New()
+	e.GET("/x", func(c *gin.Context) { check(backends.GinExchange(c)) })
+	req := httptest.NewRequest("GET", "/x?q=2", nil)
+	req.Header.Set("X-Test", "1")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusTeapot || rec.Body.String() != "short and stout" || rec.Header().Get("X-Answer") != "yes" {
+		t.Errorf("gin: %d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+
+	app := fiber.New()
+	app.Get("/x", func(c *fiber.Ctx) error { check(backends.FiberExchange(c)); return nil })
+	freq := httptest.NewRequest("GET", "/x?q=2", nil)
+	freq.Header.Set("X-Test", "1")
+	res, err := app.Test(freq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusTeapot || string(body) != "short and stout" || res.Header.Get("X-Answer") != "yes" {
+		t.Errorf("fiber: %d %q %v", res.StatusCode, body, res.Header)
 	}
 }

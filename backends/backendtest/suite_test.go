@@ -41,7 +41,13 @@ func brokenHarness(bug string) backendtest.Harness {
 		Start: func(t *testing.T, s *backendtest.Setup) string {
 			mux := http.NewServeMux()
 			b := &brokenBackend{bug: bug, next: mux}
+			if s.Auth() != nil {
+				t.Fatal("Setup.Auth before Install is not nil")
+			}
 			a := s.Install(b)
+			if s.Auth() != a {
+				t.Fatal("Setup.Auth does not return the installed Auth")
+			}
 			for _, r := range s.Routes() {
 				var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 					w.Write(r.Echo(req.URL.Path, req.Context(), auth.FromContext(req.Context())))
