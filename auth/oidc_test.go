@@ -314,3 +314,26 @@ func TestOIDCAllowedRedirectHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCEdges covers the methods the endpoints refuse and a groups
+// claim given as one string.
+func TestOIDCEdges(t *testing.T) {
+	p := oidctest.New(t)
+	app := oidcApp(t, p)
+	for _, path := range []string{"/oidc/login", "/oidc/callback"} {
+		res, err := http.Post(app+path, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST %s: %d, want 405", path, res.StatusCode)
+		}
+	}
+	p.Forge(func(c map[string]any) { c["groups"] = "ops" }, false, "")
+	b := newOIDCBrowser(t)
+	b.get(b.toCallback(app + "/oidc/login?next=/private"))
+	if status, _, body := b.get(app + "/private"); status != 200 || body != "alice [ops] oidc" {
+		t.Fatalf("a one-string groups claim: %d %q", status, body)
+	}
+}
