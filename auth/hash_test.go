@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/authwire/authwire/internal/testbin"
 )
 
 // hashVectorPasswords are the plaintexts of the users in
@@ -377,13 +379,7 @@ func TestHashPassword(t *testing.T) {
 // under CI, where the tool must be installed.
 func hashCheckWithHtpasswd(t *testing.T, hash, pw string) {
 	t.Helper()
-	tool, err := exec.LookPath("htpasswd")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("htpasswd (apache2-utils) is required under CI to check HashPassword output")
-		}
-		t.Skip("htpasswd (apache2-utils) not installed: skipping the check against Apache's tool")
-	}
+	tool := testbin.Find(t, "apache2-utils", "htpasswd")
 	file := filepath.Join(t.TempDir(), "htpasswd")
 	if err := os.WriteFile(file, []byte("alice:"+hash+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authwire/authwire/internal/testbin"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -135,11 +137,7 @@ func execPath() (string, error) {
 // browser test.
 func unavailable(t testing.TB, err error) {
 	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("browsertest: %v (CI is set, so this is a failure and not a skip)", err)
-		return
-	}
-	t.Skipf("browsertest: %v; install Chromium or set $CHROMIUM to run this test", err)
+	testbin.Unavailable(t, fmt.Sprintf("browsertest: %v; install Chromium or set $CHROMIUM to run this test", err))
 }
 
 // tail keeps the last max lines written to it.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authwire/authwire/internal/testbin"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -30,13 +32,7 @@ type RedisServer struct {
 // there .ci/run installs it, and a missing server is a failure.
 func Redis(t testing.TB) *RedisServer {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed (Debian package redis-server; .ci/run installs it)")
-		}
-		t.Skip("redis-server not found: install Debian's redis-server to run the Redis tests")
-	}
+	bin := testbin.Find(t, "redis-server", "redis-server")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/authwire/authwire/internal/testbin"
 )
 
 // TestForwardAuthBehindNginx puts real nginx in front of an application
@@ -24,7 +26,7 @@ import (
 // auth_request subrequests at /auth/verify, and drives it as an API
 // client and as a browser.
 func TestForwardAuthBehindNginx(t *testing.T) {
-	nginx := findNginx(t)
+	nginx := testbin.Find(t, "nginx", "nginx", "/usr/sbin/nginx")
 	if testing.Short() {
 		t.Skip("builds a program and runs nginx; skipped with -short")
 	}
@@ -120,22 +122,6 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 	if got := get(t, browser, page, browse); got.status != 302 || got.header.Get("Location") != wantLogin {
 		t.Fatalf("after logout: %d Location %q", got.status, got.header.Get("Location"))
 	}
-}
-
-// findNginx returns the nginx binary. Without one the test skips, unless
-// CI is set: there .ci/run installs it, and a missing nginx is a failure.
-func findNginx(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("nginx is not installed (Debian package nginx; .ci/run installs it)")
-	}
-	t.Skip("nginx not found: install Debian's nginx to run the forward-auth test")
-	return ""
 }
 
 // freeAddr returns a loopback address with a port nothing listens on.
