@@ -73,3 +73,15 @@ func Login(t testing.TB, c *http.Client, url, user, pass string) (cookie, body s
 	}
 	return cookie, string(b)
 }
+
+// FreeAddr returns a loopback address whose port nothing listens on, for
+// a program that must be told its address before it starts.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -196,11 +195,7 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Skip("builds a program and runs Chromium; skipped with -short")
 	}
 	b := browsertest.Start(t)
-	exe := filepath.Join(t.TempDir(), "gin")
-	if out, err := exec.Command("go", "build", "-o", exe, "../../gin").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	base := start(t, exe)
+	base := start(t, buildDemo(t, "gin"))
 	artifacts := filepath.Join(repoRoot(t), "artifacts")
 
 	t.Run("viewer", func(t *testing.T) {

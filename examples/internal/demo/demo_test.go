@@ -28,15 +28,9 @@ func TestDemos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three programs; skipped with -short")
 	}
-	bin := t.TempDir()
 	for _, name := range demos {
 		t.Run(name, func(t *testing.T) {
-			exe := filepath.Join(bin, name)
-			build := exec.Command("go", "build", "-o", exe, "../../"+name)
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("go build: %v\n%s", err, out)
-			}
-			base := start(t, exe, "INSECURE_COOKIES=1")
+			base := start(t, buildDemo(t, name), "INSECURE_COOKIES=1")
 			checkDemo(t, base)
 		})
 	}
@@ -46,11 +40,7 @@ func TestDemoBasicMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
 	}
-	exe := filepath.Join(t.TempDir(), "gin")
-	if out, err := exec.Command("go", "build", "-o", exe, "../../gin").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	base := start(t, exe, "AUTH_MODE=basic")
+	base := start(t, buildDemo(t, "gin"), "AUTH_MODE=basic")
 	res := get(t, http.DefaultClient, base+"/", map[string]string{"Accept": "text/html"})
 	if res.status != 401 || res.header.Get("WWW-Authenticate") != `Basic realm="authwire demo", charset="UTF-8"` {
 		t.Fatalf("browser in basic mode: %d %q", res.status, res.header.Get("WWW-Authenticate"))
@@ -58,6 +48,17 @@ func TestDemoBasicMode(t *testing.T) {
 	if res := get(t, http.DefaultClient, base+"/login", nil); res.status != 401 {
 		t.Fatalf("/login exists in basic mode: %d", res.status)
 	}
+}
+
+// buildDemo builds examples/<name> into a temporary directory and returns
+// the program's path.
+func buildDemo(t *testing.T, name string) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", exe, "../../"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	return exe
 }
 
 // start runs exe on a free port and returns its base URL; the process is

@@ -18,6 +18,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/authwire/authwire/internal/servetest"
 	"github.com/authwire/authwire/internal/testbin"
 )
 
@@ -30,11 +31,8 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program and runs nginx; skipped with -short")
 	}
-	exe := filepath.Join(t.TempDir(), "nethttp")
-	if out, err := exec.Command("go", "build", "-o", exe, "../../nethttp").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	listen := freeAddr(t)
+	exe := buildDemo(t, "nethttp")
+	listen := servetest.FreeAddr(t)
 	authwire := start(t, exe, "INSECURE_COOKIES=1", "TRUSTED_PROXIES=127.0.0.1/32", "ALLOWED_REDIRECT_HOSTS="+listen)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "user=%s groups=%s path=%s", r.Header.Get("Remote-User"), r.Header.Get("Remote-Groups"), r.URL.RequestURI())
@@ -122,18 +120,6 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 	if got := get(t, browser, page, browse); got.status != 302 || got.header.Get("Location") != wantLogin {
 		t.Fatalf("after logout: %d Location %q", got.status, got.header.Get("Location"))
 	}
-}
-
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // startNginx renders examples/forwardauth/nginx.conf with values (plus

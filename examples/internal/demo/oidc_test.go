@@ -4,13 +4,12 @@ import (
 	"html"
 	"net/http"
 	"net/http/cookiejar"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/authwire/authwire/internal/oidctest"
+	"github.com/authwire/authwire/internal/servetest"
 )
 
 // TestDemoOIDC runs the Fiber demo with an OpenID Connect provider
@@ -22,11 +21,8 @@ func TestDemoOIDC(t *testing.T) {
 		t.Skip("builds a program; skipped with -short")
 	}
 	p := oidctest.New(t)
-	exe := filepath.Join(t.TempDir(), "fiber")
-	if out, err := exec.Command("go", "build", "-o", exe, "../../fiber").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
+	exe := buildDemo(t, "fiber")
+	addr := servetest.FreeAddr(t)
 	base := start(t, exe, "ADDR="+addr, "INSECURE_COOKIES=1",
 		"OIDC_ISSUER="+p.URL, "OIDC_CLIENT_ID="+p.ClientID, "OIDC_CLIENT_SECRET="+p.ClientSecret,
 		"OIDC_REDIRECT_URL=http://"+addr+"/oidc/callback")

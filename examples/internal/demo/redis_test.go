@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +23,9 @@ func TestDemosShareRedis(t *testing.T) {
 		t.Skip("builds two programs and runs redis-server; skipped with -short")
 	}
 	redisSrv := servetest.Redis(t)
-	bin := t.TempDir()
 	var bases []string
 	for _, name := range []string{"nethttp", "gin"} {
-		exe := filepath.Join(bin, name)
-		if out, err := exec.Command("go", "build", "-o", exe, "../../"+name).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", name, err, out)
-		}
-		bases = append(bases, start(t, exe, "INSECURE_COOKIES=1", "SESSION_SECRET=shared by both demos, long enough",
+		bases = append(bases, start(t, buildDemo(t, name), "INSECURE_COOKIES=1", "SESSION_SECRET=shared by both demos, long enough",
 			"REDIS_URL=redis://"+redisSrv.Addr+"/0"))
 	}
 	one, two := bases[0], bases[1]
