@@ -250,6 +250,23 @@ func (w *discardWriter) reset() {
 	w.status = 200
 }
 
+// bareJSONEcho is the baseline of the HTTP benchmarks: a handler with no
+// auth and no registry doing the JSON work of the echo callback.
+func bareJSONEcho(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	var args json.RawMessage
+	if err != nil || json.Unmarshal(body, &args) != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	out, _ := json.Marshal(struct {
+		Result any `json:"result"`
+	}{args})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(append(out, '\n'))
+}
+
 // BenchmarkHTTPCall measures POST /_callbacks/echo in memory through the
 // guarded net/http handler (anonymous, and with a session cookie) against
 // a bare handler doing the same JSON work.
@@ -257,24 +274,7 @@ func BenchmarkHTTPCall(b *testing.B) {
 	app := newTestApp(b, backendsUnderTest[0], appOptions{})
 	cookie, _ := app.login("admin", "admin")
 	guarded := app.a.Handler()
-	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		var args json.RawMessage
-		if err := json.Unmarshal(body, &args); err != nil {
-			http.Error(w, "bad JSON", http.StatusBadRequest)
-			return
-		}
-		out, _ := json.Marshal(struct {
-			Result any `json:"result"`
-		}{args})
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(append(out, '\n'))
-	})
+	bare := http.HandlerFunc(bareJSONEcho)
 	for _, bc := range []struct {
 		name   string
 		h      http.Handler
@@ -311,19 +311,7 @@ func BenchmarkHTTPCall(b *testing.B) {
 // Fiber (through backends.FiberWebSocket, where a unary call runs on
 // Fiber's goroutine), against a bare net/http handler doing the same JSON.
 func BenchmarkHTTPCallLoopback(b *testing.B) {
-	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
-		var args json.RawMessage
-		if err != nil || json.Unmarshal(body, &args) != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		out, _ := json.Marshal(struct {
-			Result any `json:"result"`
-		}{args})
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(append(out, '\n'))
-	}))
+	bare := httptest.NewServer(http.HandlerFunc(bareJSONEcho))
 	b.Cleanup(bare.Close)
 	targets := []struct{ name, url string }{{"bare", bare.URL}}
 	for _, be := range backendsUnderTest {
