@@ -115,9 +115,10 @@ func newForwardAuth(cfg *ForwardAuthConfig, a *Auth, proxies trustedProxies, log
 	return f, nil
 }
 
-// serve answers x if it is for the endpoint, and reports whether it was.
-func (f *forwardAuth) serve(x backends.Exchange) bool {
-	if x.Path() != f.path {
+// serve answers x, whose path is path, if it is for the endpoint, and
+// reports whether it was.
+func (f *forwardAuth) serve(x backends.Exchange, path string) bool {
+	if path != f.path {
 		return false
 	}
 	x.SetHeader("Cache-Control", "no-store")

@@ -16,16 +16,17 @@ import (
 // closes it at once with 4401, which a browser can see (it cannot see an
 // HTTP 401 on an upgrade).
 func (a *Auth) guard(x backends.Exchange) bool {
-	if a.forward != nil && a.forward.serve(x) {
+	path := x.Path() // once: on some routers it takes work
+	if a.forward != nil && a.forward.serve(x, path) {
 		return false
 	}
-	if a.flow != nil && a.flow.serve(x) {
+	if a.flow != nil && a.flow.serve(x, path) {
 		return false
 	}
-	if a.oidc != nil && a.oidc.serve(x) {
+	if a.oidc != nil && a.oidc.serve(x, path) {
 		return false
 	}
-	if a.public.Load().match(x.Path(), x.RawPath(), a.folding) {
+	if a.public.Load().match(path, x.RawPath(), a.folding) {
 		return true
 	}
 	id, err := a.identify(x)

@@ -75,10 +75,11 @@ func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwo
 	return f, nil
 }
 
-// serve handles x if it is for the login or logout path, and reports
+// serve handles x, whose path is p, if it is for the login or logout
+// path, and reports
 // whether it did.
-func (f *loginFlow) serve(x backends.Exchange) bool {
-	switch p := x.Path(); {
+func (f *loginFlow) serve(x backends.Exchange, p string) bool {
+	switch {
 	case f.form && p == f.path:
 		switch x.Method() {
 		case http.MethodGet, http.MethodHead:

@@ -193,10 +193,11 @@ func providerURL(s string) bool {
 	return false
 }
 
-// serve handles x if it is for LoginPath or the callback, and reports
+// serve handles x, whose path is path, if it is for LoginPath or the
+// callback, and reports
 // whether it did.
-func (f *oidcFlow) serve(x backends.Exchange) bool {
-	switch x.Path() {
+func (f *oidcFlow) serve(x backends.Exchange, path string) bool {
+	switch path {
 	case f.loginPath:
 		f.start(x)
 	case f.callbackPath:
