@@ -76,8 +76,7 @@ func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwo
 }
 
 // serve handles x, whose path is p, if it is for the login or logout
-// path, and reports
-// whether it did.
+// path, and reports whether it did.
 func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 	switch {
 	case f.form && p == f.path:

@@ -194,8 +194,7 @@ func providerURL(s string) bool {
 }
 
 // serve handles x, whose path is path, if it is for LoginPath or the
-// callback, and reports
-// whether it did.
+// callback, and reports whether it did.
 func (f *oidcFlow) serve(x backends.Exchange, path string) bool {
 	switch path {
 	case f.loginPath:
