@@ -266,13 +266,5 @@ func (f *forwardAuth) loginLocation(o originalRequest) string {
 // headerSafe reports whether s can be a header value as it is: valid
 // UTF-8 with no control characters.
 func headerSafe(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if isCTL(r) {
-			return false
-		}
-	}
-	return true
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, isCTL)
 }

@@ -21,13 +21,14 @@ func TestCallContext(t *testing.T) {
 		t.Errorf("Deadline %v %v, want its own", d, ok)
 	}
 
-	// Not ended before it is armed; once armed, it ends at its deadline
-	// as context.WithDeadline's contexts do.
-	c = newCallContext(context.Background(), time.Now().Add(20*time.Millisecond))
-	select {
-	case <-c.Done():
-		t.Fatal("ended before it was armed")
-	case <-time.After(40 * time.Millisecond):
+	// No timer, and so no end, until it is armed, even past its deadline;
+	// once armed, it ends at its deadline as context.WithDeadline's do.
+	c = newCallContext(context.Background(), time.Now().Add(-time.Second))
+	c.mu.Lock()
+	timer := c.timer
+	c.mu.Unlock()
+	if timer != nil || c.Err() != nil {
+		t.Fatalf("before arm: timer %v, Err %v", timer != nil, c.Err())
 	}
 	c.arm()
 	select {
