@@ -27,7 +27,9 @@
 // auth.FromContext and the framework's own store), concurrent callers,
 // session cookies and logout, the login form (redirect with next, CSRF,
 // body limit), the forward-auth endpoint (answers, Remote-* headers,
-// ?allowed_groups=), and path-confusion attempts against public routes.
+// ?allowed_groups=), OIDC login against a provider on loopback (state
+// cookie, callback, session), and path-confusion attempts against public
+// routes.
 // Whatever a framework does
 // with a confusing path, an anonymous caller must never get the response
 // of a protected handler.

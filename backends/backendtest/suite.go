@@ -46,6 +46,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("sessions", func(t *testing.T) { checkSessions(t, h) })
 	t.Run("login form", func(t *testing.T) { checkLoginForm(t, h) })
 	t.Run("forward auth", func(t *testing.T) { checkForwardAuth(t, h) })
+	t.Run("oidc", func(t *testing.T) { checkOIDC(t, h) })
 }
 
 // want is what a basic case expects.

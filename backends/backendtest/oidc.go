@@ -1,0 +1,80 @@
+package backendtest
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/internal/oidctest"
+)
+
+// checkOIDC starts an application with sessions and OIDC login against a
+// provider on loopback and follows a browser through it: the redirect to
+// /oidc/login with next, the state cookie scoped to the callback path
+// (Exchange.SetCookie), the provider, the callback's query and cookie
+// (Exchange.Query, Exchange.Cookie), and the session that follows.
+func checkOIDC(t *testing.T, h Harness) {
+	p := oidctest.New(t)
+	keys, err := auth.KeysFromSecrets("backendtest oidc secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The application's address is known only once it serves; the
+	// provider's redirect goes to this placeholder, and the test sends
+	// the browser to the same path on the application.
+	const placeholder = "http://127.0.0.1:1"
+	opts := append(append(Options(), h.Options...),
+		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
+		auth.WithOIDC(auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			RedirectURL: placeholder + "/oidc/callback"}))
+	s := &Setup{t: t, opts: opts}
+	base := h.Start(t, s)
+	if s.auth == nil {
+		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
+	}
+
+	browse := [2]string{"Accept", "text/html"}
+	res, _ := roundTrip(t, base, "GET", "/admin?tab=2", "", browse)
+	login := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || login != "/oidc/login?next="+url.QueryEscape("/admin?tab=2") {
+		t.Fatalf("anonymous browser: %d Location %q", res.StatusCode, login)
+	}
+	res, _ = roundTrip(t, base, "GET", login, "", browse)
+	var state *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "authwire_oidc" {
+			state = c
+		}
+	}
+	toProvider := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || state == nil || state.Path != "/oidc/callback" || !strings.HasPrefix(toProvider, p.URL+"/authorize?") {
+		t.Fatalf("login start: %d Location %q, state cookie %+v", res.StatusCode, toProvider, state)
+	}
+	res, _ = roundTrip(t, p.URL, "GET", strings.TrimPrefix(toProvider, p.URL), "")
+	back, ok := strings.CutPrefix(res.Header.Get("Location"), placeholder)
+	if res.StatusCode != http.StatusFound || !ok {
+		t.Fatalf("provider: %d Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, _ = roundTrip(t, base, "GET", back, "", browse, [2]string{"Cookie", state.Name + "=" + state.Value})
+	var session string
+	for _, c := range res.Cookies() {
+		if c.Name == auth.DefaultSessionCookie {
+			session = c.Value
+		}
+	}
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin?tab=2" || session == "" {
+		t.Fatalf("callback: %d Location %q, session cookie %v", res.StatusCode, res.Header.Get("Location"), session != "")
+	}
+	// The provider's user is alice in groups ops and admins: logged in,
+	// but not in the suite's admin group.
+	res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Cookie", auth.DefaultSessionCookie + "=" + session})
+	if res.StatusCode != http.StatusOK || echoLine(body, "user") != "alice" {
+		t.Fatalf("after login: %d %q", res.StatusCode, body)
+	}
+	// A callback without the state cookie is refused.
+	if res, _ := roundTrip(t, base, "GET", back, "", browse); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("callback without the state cookie: %d", res.StatusCode)
+	}
+}
