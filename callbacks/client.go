@@ -12,7 +12,7 @@ var clientJS []byte
 func serveClient(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, Errorf(CodeBadRequest, "fetch the client with GET"))
+		writeError(w, NewError(CodeBadRequest, "fetch the client with GET"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")

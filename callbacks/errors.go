@@ -30,8 +30,9 @@ type Error struct {
 // Error returns the message.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// Errorf returns an *Error with the given code and message.
-func Errorf(code, message string) *Error { return &Error{Code: code, Message: message} }
+// NewError returns an *Error with the given code (one of the Code
+// constants) and message, which the caller sees as it is.
+func NewError(code, message string) *Error { return &Error{Code: code, Message: message} }
 
 // status is the HTTP status of an error code.
 func status(code string) int {
@@ -61,5 +62,5 @@ func asError(err error) (e *Error, internal bool) {
 	if errors.As(err, &e) {
 		return e, false
 	}
-	return Errorf(CodeInternal, "internal error"), true
+	return NewError(CodeInternal, "internal error"), true
 }

@@ -50,14 +50,14 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	name, ok := strings.CutPrefix(req.URL.Path, r.cfg.Prefix+"/")
 	switch {
 	case !ok:
-		writeError(w, Errorf(CodeNotFound, "no such callback"))
+		writeError(w, NewError(CodeNotFound, "no such callback"))
 		return
 	case name == "client.js":
 		serveClient(w, req)
 		return
 	case name == "ws":
 		if r.ws == nil {
-			writeError(w, Errorf(CodeNotFound, "the WebSocket transport is not enabled"))
+			writeError(w, NewError(CodeNotFound, "the WebSocket transport is not enabled"))
 			return
 		}
 		r.serveSocket(w, req)
@@ -67,28 +67,28 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusMethodNotAllowed)
-		json.NewEncoder(w).Encode(errorFrame{Error: Errorf(CodeBadRequest, "call a callback with POST")})
+		json.NewEncoder(w).Encode(errorFrame{Error: NewError(CodeBadRequest, "call a callback with POST")})
 		return
 	}
 	cb := r.set.get(name)
 	if cb == nil {
-		writeError(w, Errorf(CodeNotFound, "no such callback"))
+		writeError(w, NewError(CodeNotFound, "no such callback"))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, int64(r.cfg.MaxArgsBytes)+1))
 	switch {
 	case err != nil:
-		writeError(w, Errorf(CodeBadRequest, "could not read the body"))
+		writeError(w, NewError(CodeBadRequest, "could not read the body"))
 		return
 	case len(body) > r.cfg.MaxArgsBytes:
-		writeError(w, Errorf(CodeTooLarge, "the args are too large"))
+		writeError(w, NewError(CodeTooLarge, "the args are too large"))
 		return
 	}
 	args := json.RawMessage(body)
 	if len(strings.TrimSpace(string(body))) == 0 {
 		args = json.RawMessage("null")
 	} else if !json.Valid(body) {
-		writeError(w, Errorf(CodeBadRequest, "the body is not valid JSON"))
+		writeError(w, NewError(CodeBadRequest, "the body is not valid JSON"))
 		return
 	}
 	id := auth.FromContext(req.Context())
@@ -119,7 +119,7 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	b, err := json.Marshal(resultFrame{Result: result})
 	if err != nil {
 		r.log.Error("authwire: encoding a callback result failed", "callback", cb.Name, "error", err)
-		writeError(w, Errorf(CodeInternal, "internal error"))
+		writeError(w, NewError(CodeInternal, "internal error"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

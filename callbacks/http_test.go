@@ -115,7 +115,7 @@ func (f *fixture) register(t *testing.T) {
 		return nil, errors.New("database password is hunter2")
 	}))
 	must(f.reg.Public("refuse", func(context.Context, json.RawMessage) (any, error) {
-		return nil, callbacks.Errorf(callbacks.CodeBadRequest, "count must be positive")
+		return nil, callbacks.NewError(callbacks.CodeBadRequest, "count must be positive")
 	}))
 	must(f.reg.Register(callbacks.Callback{Name: "slow", Public: true, Timeout: 50 * time.Millisecond,
 		Func: func(ctx context.Context, _ json.RawMessage) (any, error) {

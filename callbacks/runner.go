@@ -34,12 +34,12 @@ func authorize(cb *Callback, id *auth.Identity) (allow bool, fallback any, refus
 		if cb.UnauthenticatedResult != nil {
 			return false, cb.UnauthenticatedResult, nil
 		}
-		return false, nil, Errorf(CodeUnauthenticated, "log in to call "+cb.Name)
+		return false, nil, NewError(CodeUnauthenticated, "log in to call "+cb.Name)
 	default:
 		if cb.ForbiddenResult != nil {
 			return false, cb.ForbiddenResult, nil
 		}
-		return false, nil, Errorf(CodeForbidden, "you may not call "+cb.Name)
+		return false, nil, NewError(CodeForbidden, "you may not call "+cb.Name)
 	}
 }
 
@@ -56,7 +56,7 @@ func (r *Registry) admit(ctx context.Context, cb *Callback) (callCtx *callContex
 		timeout = r.cfg.Timeout
 	}
 	if !r.track(&r.running) {
-		return nil, nil, Errorf(CodeUnavailable, "server shutting down")
+		return nil, nil, NewError(CodeUnavailable, "server shutting down")
 	}
 	callCtx = newCallContext(ctx, time.Now().Add(timeout))
 	unlink := context.AfterFunc(r.life, func() { callCtx.cancel(context.Canceled) })
@@ -157,10 +157,10 @@ var errPanicked = errors.New("callbacks: callback panicked")
 // be wrong), else timeout or cancelled.
 func (r *Registry) ctxError(ctx context.Context) *Error {
 	if errors.Is(context.Cause(ctx), errSessionEnded) {
-		return Errorf(CodeUnauthenticated, "the session ended: log in again")
+		return NewError(CodeUnauthenticated, "the session ended: log in again")
 	}
 	if r.life.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-		return Errorf(CodeUnavailable, "server shutting down")
+		return NewError(CodeUnavailable, "server shutting down")
 	}
 	return ctxError(ctx)
 }
@@ -168,7 +168,7 @@ func (r *Registry) ctxError(ctx context.Context) *Error {
 // ctxError is the error for a call whose context ended.
 func ctxError(ctx context.Context) *Error {
 	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return Errorf(CodeTimeout, "the call took too long")
+		return NewError(CodeTimeout, "the call took too long")
 	}
-	return Errorf(CodeCancelled, "the call was cancelled")
+	return NewError(CodeCancelled, "the call was cancelled")
 }

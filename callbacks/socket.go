@@ -132,7 +132,7 @@ func (s *socketSession) read() {
 			return
 		}
 		if typ != websocket.MessageText {
-			s.send(errorFrame{Error: Errorf(CodeBadRequest, "frames must be JSON text")})
+			s.send(errorFrame{Error: NewError(CodeBadRequest, "frames must be JSON text")})
 			continue
 		}
 		call, ok := s.handle(data)
@@ -192,7 +192,7 @@ func (s *socketSession) encode(frame any) []byte {
 	b, err := json.Marshal(frame)
 	if err != nil {
 		s.r.log.Error("authwire: encoding a callback frame failed", "error", err)
-		b, _ = json.Marshal(errorFrame{ID: frameID(frame), Error: Errorf(CodeInternal, "internal error")})
+		b, _ = json.Marshal(errorFrame{ID: frameID(frame), Error: NewError(CodeInternal, "internal error")})
 	}
 	return b
 }
@@ -222,12 +222,12 @@ func (s *socketSession) write(b []byte) error {
 func (s *socketSession) handle(data []byte) (*socketCall, bool) {
 	var f inFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		s.send(errorFrame{Error: Errorf(CodeBadRequest, "the frame is not valid JSON")})
+		s.send(errorFrame{Error: NewError(CodeBadRequest, "the frame is not valid JSON")})
 		return nil, true
 	}
 	switch {
 	case f.ID == "" || len(f.ID) > 64:
-		s.send(errorFrame{Error: Errorf(CodeBadRequest, "a frame needs an id of 1 to 64 characters")})
+		s.send(errorFrame{Error: NewError(CodeBadRequest, "a frame needs an id of 1 to 64 characters")})
 		return nil, true
 	case f.Cancel:
 		s.mu.Lock()
@@ -239,11 +239,11 @@ func (s *socketSession) handle(data []byte) (*socketCall, bool) {
 	}
 	cb := s.r.set.get(f.Call)
 	if cb == nil {
-		s.send(errorFrame{ID: f.ID, Error: Errorf(CodeNotFound, "no such callback")})
+		s.send(errorFrame{ID: f.ID, Error: NewError(CodeNotFound, "no such callback")})
 		return nil, true
 	}
 	if len(f.Args) > s.r.cfg.MaxArgsBytes {
-		s.send(errorFrame{ID: f.ID, Error: Errorf(CodeTooLarge, "the args are too large")})
+		s.send(errorFrame{ID: f.ID, Error: NewError(CodeTooLarge, "the args are too large")})
 		return nil, true
 	}
 	if len(f.Args) == 0 {
@@ -262,7 +262,7 @@ func (s *socketSession) handle(data []byte) (*socketCall, bool) {
 	_, busy := s.calls[f.ID]
 	s.mu.Unlock()
 	if busy {
-		s.send(errorFrame{ID: f.ID, Error: Errorf(CodeBadRequest, "a call with this id is already running")})
+		s.send(errorFrame{ID: f.ID, Error: NewError(CodeBadRequest, "a call with this id is already running")})
 		return nil, true
 	}
 	select {

@@ -39,7 +39,7 @@ func decodeArgs(raw json.RawMessage, dst any) error {
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return Errorf(CodeBadRequest, "the args do not fit this callback")
+		return NewError(CodeBadRequest, "the args do not fit this callback")
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 			Interval int `json:"interval_ms"`
 		}, emit func(map[string]int) error) error {
 			if args.Count < 0 || args.Count > 100000 {
-				return callbacks.Errorf(callbacks.CodeBadRequest, "count must be between 0 and 100000")
+				return callbacks.NewError(callbacks.CodeBadRequest, "count must be between 0 and 100000")
 			}
 			every := time.Duration(args.Interval) * time.Millisecond
 			for i := range args.Count {
