@@ -26,7 +26,7 @@ func (a *Auth) guard(x backends.Exchange) bool {
 	if a.oidc != nil && a.oidc.serve(x, path) {
 		return false
 	}
-	if a.public.Load().match(path, x.RawPath(), a.folding) {
+	if pub := a.public.Load(); len(pub.src) > 0 && pub.match(path, x.RawPath(), a.folding) {
 		return true
 	}
 	id, err := a.identify(x)
