@@ -154,9 +154,7 @@ func testSocketCancel(t *testing.T, app *testApp, admin string) {
 	if f := cl.next(); f.id() != "7" || f.Data == nil {
 		t.Fatalf("first item: %s", f.raw)
 	}
-	cl.send(map[string]any{"id": "7", "cancel": true})
-	f := cl.final("7")
-	if f.code() != callbacks.CodeCancelled || !strings.HasPrefix(f.raw, `{"id":"7","error":{"code":"cancelled"`) {
+	if f := cl.cancel("7"); !strings.HasPrefix(f.raw, `{"id":"7","error":{"code":"cancelled"`) {
 		t.Fatalf("after cancel: %s", f.raw)
 	}
 	wait(t, tr.returned, "the cancelled callback returned")
@@ -183,10 +181,7 @@ func testSocketHandOff(t *testing.T, app *testApp) {
 		t.Fatal("the long call returned before it was cancelled")
 	default:
 	}
-	cl.send(map[string]any{"id": "long", "cancel": true})
-	if f := cl.final("long"); f.code() != callbacks.CodeCancelled {
-		t.Fatalf("after cancel: %s", f.raw)
-	}
+	cl.cancel("long")
 	wait(t, tr.returned, "the cancelled call returned")
 	cl.mustEcho()
 }
@@ -310,10 +305,7 @@ func testSocketBadFrames(t *testing.T, app *testApp, admin string) {
 			}
 			break
 		}
-		cl.send(map[string]any{"id": "d", "cancel": true})
-		if f := cl.final("d"); f.code() != callbacks.CodeCancelled {
-			t.Fatalf("cancel: %s", f.raw)
-		}
+		cl.cancel("d")
 		wait(t, tr.returned, "hold returned")
 		cl.mustEcho()
 	})

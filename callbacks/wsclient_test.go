@@ -137,6 +137,18 @@ func (cl *wsClient) final(id string) frame {
 	}
 }
 
+// cancel sends a cancel frame for call id and returns the frame that ends
+// the call, after failing the test unless it is the "cancelled" error.
+func (cl *wsClient) cancel(id string) frame {
+	cl.t.Helper()
+	cl.send(map[string]any{"id": id, "cancel": true})
+	f := cl.final(id)
+	if f.code() != callbacks.CodeCancelled {
+		cl.t.Fatalf("call %q after its cancel frame: %s", id, f.raw)
+	}
+	return f
+}
+
 // roundTrip calls name and returns the frame that ends the call.
 func (cl *wsClient) roundTrip(id, name string, args any) frame {
 	cl.t.Helper()
