@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -24,7 +25,14 @@ type Auth struct {
 	publicMu sync.Mutex // serialises AddPublicRoutes and AddWebSocketRoutes
 	public   atomic.Pointer[routeSet]
 	sockets  atomic.Pointer[routeSet] // WebSocket routes: see WithWebSocketRoutes
-	open     atomic.Pointer[routeSet] // open routes: see WithOpenRoutes
+	optional atomic.Pointer[routeSet] // see WithOptionalAuthRoutes
+
+	// anonymous is the context of a request that passed the guard
+	// without an identity, for exchanges whose context can be replaced
+	// (see attach); unguardedLogged is set once a request that never
+	// passed the guard has been logged (see Guarded).
+	anonymous       context.Context
+	unguardedLogged atomic.Bool
 
 	basic    *basicAuthenticator // nil without Basic credentials
 	sessions *sessionManager     // nil without WithSessions
@@ -40,16 +48,25 @@ type Auth struct {
 // New recognises app (an *http.ServeMux or other http.Handler, a
 // *gin.Engine, a *fiber.App, or a [backends.Backend]), builds the guard
 // the options describe and installs it so that it runs before every
-// request. A configuration that is incomplete or contradictory is an
-// error wrapping [ErrInvalidConfig]; New never falls back to something
-// weaker.
+// request. A configuration that is incomplete or contradictory, an app
+// of a type no adapter recognises and routes registered before the guard
+// are errors wrapping [ErrInvalidConfig]; New never falls back to
+// something weaker.
+//
+// Gin and Fiber apps are recognised once their adapter is imported:
+//
+//	import _ "github.com/authwire/authwire/backends/ginbackend"   // *gin.Engine
+//	import _ "github.com/authwire/authwire/backends/fiberbackend" // *fiber.App
 //
 // With net/http the handler cannot be changed in place: serve
-// [Auth.Handler], not app.
+// [Auth.Handler], not app. The handlers authwire gives out ([Auth.Require],
+// package ws's and package callbacks') refuse with 500 a request that did
+// not pass the guard (see [Auth.Guarded]), but the app's own handlers
+// cannot tell.
 func New(app any, opts ...Option) (*Auth, error) {
 	b, err := backends.Detect(app)
 	if err != nil {
-		return nil, err
+		return nil, invalidConfig(err)
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -68,7 +85,7 @@ func New(app any, opts ...Option) (*Auth, error) {
 	r := b.Routing()
 	a.folding = routeFolding{caseInsensitive: r.CaseInsensitive, ignoreTrailingSlash: r.IgnoreTrailingSlash}
 	if err := b.Install(a.guard); err != nil {
-		return nil, fmt.Errorf("auth: installing the guard on %s: %w", b.Name(), err)
+		return nil, invalidConfig(fmt.Errorf("installing the guard on %s: %w", b.Name(), err))
 	}
 	return a, nil
 }
@@ -98,8 +115,9 @@ func (a *Auth) Handler() http.Handler {
 	return h
 }
 
-// AddPublicRoutes makes more patterns public. It is safe to call while
-// requests are served; a bad pattern adds none of them.
+// AddPublicRoutes makes more patterns public (see [WithPublicRoutes]). It
+// is safe to call while requests are served; a bad pattern adds none of
+// them.
 func (a *Auth) AddPublicRoutes(patterns ...string) error {
 	return a.addRoutes(&a.public, patterns)
 }
@@ -110,20 +128,22 @@ func (a *Auth) AddWebSocketRoutes(patterns ...string) error {
 	return a.addRoutes(&a.sockets, patterns)
 }
 
-// AddOpenRoutes declares more open routes (see [WithOpenRoutes]). It is
-// safe to call while requests are served.
-func (a *Auth) AddOpenRoutes(patterns ...string) error {
-	return a.addRoutes(&a.open, patterns)
+// AddOptionalAuthRoutes declares more routes where logging in is
+// optional (see [WithOptionalAuthRoutes]). It is safe to call while
+// requests are served.
+func (a *Auth) AddOptionalAuthRoutes(patterns ...string) error {
+	return a.addRoutes(&a.optional, patterns)
 }
 
-// addRoutes adds patterns to one of the route sets; a bad pattern adds
-// none of them.
+// addRoutes adds patterns to one of the route sets; a bad pattern, or one
+// the set holds already, adds none of them and is an error wrapping
+// [ErrInvalidConfig] and [ErrBadPattern].
 func (a *Auth) addRoutes(set *atomic.Pointer[routeSet], patterns []string) error {
 	a.publicMu.Lock()
 	defer a.publicMu.Unlock()
 	next, err := set.Load().with(patterns...)
 	if err != nil {
-		return err
+		return invalidConfig(err)
 	}
 	set.Store(&next)
 	return nil
@@ -131,9 +151,21 @@ func (a *Auth) addRoutes(set *atomic.Pointer[routeSet], patterns []string) error
 
 // Authorize checks the caller of x against reqs (all must pass). It
 // returns true to go on; otherwise it has answered 401 (anonymous) or 403
-// (authenticated, missing a group). Adapters for route-level rules call it.
+// (authenticated, missing a group), or 500 for a request that never
+// passed the guard (see [Auth.Guarded]) or a nil requirement, which fail
+// closed. Adapters for route-level rules call it.
 func (a *Auth) Authorize(x backends.Exchange, reqs ...Requirement) bool {
-	switch checkAll(FromContext(x.Context()), reqs) {
+	ctx := x.Context()
+	if !a.Guarded(ctx) {
+		send(x, a.replies.unguarded)
+		return false
+	}
+	if slices.Contains(reqs, nil) {
+		a.log.LogAttrs(ctx, slog.LevelError, "authwire: a route rule has a nil auth.Requirement")
+		send(x, a.replies.internal)
+		return false
+	}
+	switch checkAll(FromContext(ctx), reqs) {
 	case Allow:
 		return true
 	case Unauthenticated:
@@ -145,8 +177,8 @@ func (a *Auth) Authorize(x backends.Exchange, reqs ...Requirement) bool {
 }
 
 // Rule returns a guard that enforces reqs (all must pass) on a route, for
-// the route-level adapters of each framework: backends.HTTPRule,
-// backends.GinRule and backends.FiberRule turn it into middleware.
+// the route-level adapters of each framework: ginbackend.Rule and
+// fiberbackend.Rule turn it into middleware ([Auth.Require] is net/http's).
 func (a *Auth) Rule(reqs ...Requirement) backends.Guard {
 	return func(x backends.Exchange) bool { return a.Authorize(x, reqs...) }
 }
@@ -156,12 +188,43 @@ func (a *Auth) Rule(reqs ...Requirement) backends.Guard {
 // authenticated callers without the groups get 403.
 //
 //	mux.Handle("GET /admin", a.Require(auth.OneOf("admin"))(adminHandler))
+//
+// A request that did not pass the guard (the app served its mux instead
+// of [Auth.Handler]), a nil requirement and a nil next get 500.
 func (a *Auth) Require(reqs ...Requirement) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.Authorize(backends.HTTPExchange(w, r), reqs...) {
+			x := backends.HTTPExchange(w, r)
+			if next == nil {
+				a.log.LogAttrs(r.Context(), slog.LevelError, "authwire: Require was given a nil handler")
+				send(x, a.replies.internal)
+				return
+			}
+			if a.Authorize(x, reqs...) {
 				next.ServeHTTP(w, r)
 			}
 		})
 	}
 }
+
+// Guarded reports whether ctx is the context of a request that passed
+// a's guard, with an identity or anonymously (a public route, say). The
+// handlers authwire gives out ([Auth.Require], package ws's, package
+// callbacks') refuse other requests with 500, because their identity,
+// nil, is not a's decision: that happens when a net/http app serves its
+// mux instead of [Auth.Handler], which leaves every route open. The first
+// such request is logged at Error level, once per Auth.
+func (a *Auth) Guarded(ctx context.Context) bool {
+	if FromContext(ctx) != nil || ctx.Value(guardedKey{}) == a {
+		return true
+	}
+	if a.unguardedLogged.CompareAndSwap(false, true) {
+		a.log.LogAttrs(ctx, slog.LevelError, "authwire: a request reached an authwire handler without passing the guard; "+
+			"with net/http, serve a.Handler() (what auth.New guards), not the mux itself, or every route is open")
+	}
+	return false
+}
+
+// guardedKey is the context key under which the guard marks a request it
+// let through without an identity; the value is the *Auth.
+type guardedKey struct{}

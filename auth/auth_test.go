@@ -334,7 +334,7 @@ func TestWebSocketRoutesLetFailedHandshakesThroughAnonymously(t *testing.T) {
 }
 
 func TestOpenRoutesSeeIdentityWhenThereIsOne(t *testing.T) {
-	srv, a := newServer(t, demoUsers, auth.WithOpenRoutes("/open/{name}"))
+	srv, a := newServer(t, demoUsers, auth.WithOptionalAuthRoutes("/open/{name}"))
 	for _, tt := range []struct {
 		rq      request
 		status  int
@@ -351,7 +351,7 @@ func TestOpenRoutesSeeIdentityWhenThereIsOne(t *testing.T) {
 			t.Errorf("%s %s: %d %q, want %d containing %q", tt.rq.method, tt.rq.path, got.status, got.body, tt.status, tt.contain)
 		}
 	}
-	if err := a.AddOpenRoutes("/open2"); err != nil {
+	if err := a.AddOptionalAuthRoutes("/open2"); err != nil {
 		t.Fatal(err)
 	}
 	if got := do(t, srv, request{path: "/open2"}); got.status != 200 {

@@ -9,21 +9,22 @@ import (
 // build turns a validated configuration into an Auth.
 func build(cfg *config) (*Auth, error) {
 	a := &Auth{replies: newReplies(), log: cfg.log}
+	a.anonymous = context.WithValue(context.Background(), guardedKey{}, a)
 	routes, err := compileRoutes(cfg.public)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, invalidConfig(err)
 	}
 	a.public.Store(&routes)
 	sockets, err := compileRoutes(cfg.sockets)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, invalidConfig(err)
 	}
 	a.sockets.Store(&sockets)
-	open, err := compileRoutes(cfg.open)
+	optional, err := compileRoutes(cfg.optional)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, invalidConfig(err)
 	}
-	a.open.Store(&open)
+	a.optional.Store(&optional)
 
 	basic, err := newBasic(cfg)
 	if err != nil {
@@ -98,9 +99,9 @@ func build(cfg *config) (*Auth, error) {
 func newBasic(cfg *config) (*basicAuthenticator, error) {
 	switch {
 	case len(cfg.credNames) > 1:
-		return nil, fmt.Errorf("%w: %s are all credential sources; choose one", ErrInvalidConfig, strings.Join(cfg.credNames, ", "))
+		return nil, fmt.Errorf("%w: %s are credential sources; choose one", ErrInvalidConfig, listNames(cfg.credNames))
 	case len(cfg.groupNames) > 1:
-		return nil, fmt.Errorf("%w: %s are all group sources; choose one", ErrInvalidConfig, strings.Join(cfg.groupNames, ", "))
+		return nil, fmt.Errorf("%w: %s are group sources; choose one", ErrInvalidConfig, listNames(cfg.groupNames))
 	case len(cfg.credNames) == 0:
 		if len(cfg.groupNames) > 0 {
 			return nil, fmt.Errorf("%w: %s needs a credential source", ErrInvalidConfig, cfg.groupNames[0])
@@ -139,7 +140,7 @@ func newPasswordCheck(cfg *config) (*passwordCheck, error) {
 	case cfg.htpasswd != "":
 		f, err := openHtpasswd(cfg.htpasswd, cfg.fileRecheck, cfg.now, cfg.log)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+			return nil, invalidConfig(err)
 		}
 		src = f
 	default:
@@ -168,7 +169,7 @@ func newPasswordCheck(cfg *config) (*passwordCheck, error) {
 	case cfg.htgroup != "":
 		f, err := openHtgroup(cfg.htgroup, cfg.fileRecheck, cfg.now, cfg.log)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+			return nil, invalidConfig(err)
 		}
 		pc.groups = fileGroups{f}
 	}
@@ -208,4 +209,12 @@ func prebuiltIdentities(src credentialSource, groups groupSource) map[string]*Id
 		ids[name] = newIdentity(name, "basic", fixed[name])
 	}
 	return ids
+}
+
+// listNames joins option names for a message: "A and B", "A, B and C".
+func listNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Errors an [Authenticator] returns to tell the guard what it found. Any
 // other error is treated like ErrBadCredentials and logged.
@@ -21,3 +24,21 @@ var (
 
 // ErrInvalidConfig is wrapped by every configuration error [New] returns.
 var ErrInvalidConfig = errors.New("auth: invalid configuration")
+
+// invalidConfig wraps err as a configuration error: errors.Is finds both
+// ErrInvalidConfig and err, and the message says "invalid configuration"
+// once, without repeating the "auth: " that err's own message starts with.
+func invalidConfig(err error) error { return &configError{err} }
+
+// configError is what invalidConfig makes.
+type configError struct{ err error }
+
+func (e *configError) Error() string {
+	msg := e.err.Error()
+	for _, p := range [...]string{"auth: ", "backends: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return ErrInvalidConfig.Error() + ": " + msg
+}
+
+func (e *configError) Unwrap() []error { return []error{ErrInvalidConfig, e.err} }

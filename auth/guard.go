@@ -27,11 +27,13 @@ func (a *Auth) guard(x backends.Exchange) bool {
 		return false
 	}
 	if pub := a.public.Load(); len(pub.src) > 0 && pub.match(path, x.RawPath(), a.folding) {
+		a.attachAnonymous(x)
 		return true
 	}
 	id, err := a.identify(x)
 	if err != nil {
 		if a.passAnonymously(x, err) {
+			a.attachAnonymous(x)
 			return true
 		}
 		a.refuse(x, err)
@@ -67,6 +69,18 @@ func (a *Auth) attach(x backends.Exchange, id *Identity) {
 	x.Attach(identityKey{}, LocalsKey, id)
 }
 
+// attachAnonymous marks a request the guard lets through without an
+// identity, so that the handlers authwire gives out can tell it from one
+// that never met the guard (see Guarded). Like attach, it reuses a
+// context made at New where the exchange allows.
+func (a *Auth) attachAnonymous(x backends.Exchange) {
+	if r, ok := x.(backends.ContextReplacer); ok && x.Context() == context.Background() {
+		r.ReplaceContext(a.anonymous)
+		return
+	}
+	x.Attach(guardedKey{}, "", a)
+}
+
 // identify runs the authenticator chain.
 func (a *Auth) identify(x backends.Exchange) (*Identity, error) {
 	for _, au := range a.chain {
@@ -88,7 +102,7 @@ func (a *Auth) identify(x backends.Exchange) (*Identity, error) {
 
 // passAnonymously reports whether a request the chain did not accept may
 // still reach its handler without an identity: a WebSocket handshake on a
-// WebSocket route, or any request on an open route whose credentials were
+// WebSocket route, or any request on an optional-auth route whose credentials were
 // missing or wrong (not malformed: that stays a 400).
 func (a *Auth) passAnonymously(x backends.Exchange, err error) bool {
 	if errors.Is(err, ErrMalformedCredentials) || errors.Is(err, ErrCredentialsTooLarge) {
@@ -98,7 +112,7 @@ func (a *Auth) passAnonymously(x backends.Exchange, err error) bool {
 	if backends.IsWebSocketHandshake(x) && a.sockets.Load().match(path, raw, a.folding) {
 		return true
 	}
-	return a.open.Load().match(path, raw, a.folding)
+	return a.optional.Load().match(path, raw, a.folding)
 }
 
 // refuse answers a request the chain did not accept.

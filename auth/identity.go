@@ -14,7 +14,8 @@ import (
 type Identity struct {
 	// User is the user name the caller authenticated as.
 	User string
-	// Groups are the user's groups, sorted.
+	// Groups are the user's groups, sorted, never nil: a user without
+	// groups has an empty list, which encodes as [] in JSON.
 	Groups []string
 	// Provider names how the caller authenticated, such as "basic".
 	Provider string
@@ -79,7 +80,7 @@ func NewContext(ctx context.Context, id *Identity) context.Context {
 
 // newIdentity builds an identity with its groups sorted and deduplicated.
 func newIdentity(user, provider string, groups []string) *Identity {
-	g := slices.Clone(groups)
+	g := append([]string{}, groups...)
 	slices.Sort(g)
 	g = slices.Compact(g)
 	return &Identity{User: user, Groups: g, Provider: provider}

@@ -38,8 +38,8 @@ type config struct {
 
 	extra []Authenticator
 
-	sockets []string
-	open    []string
+	sockets  []string
+	optional []string
 
 	sessions         *SessionConfig
 	login            *LoginConfig
@@ -201,10 +201,16 @@ func WithMaxHeaderBytes(n int) Option {
 }
 
 // WithPublicRoutes lets requests for the given patterns through without
-// authentication. Patterns use Flask syntax (/user/<id>/public,
-// <int:id>, <path:rest>) or Go's (/user/{id}/public, {rest...}); see the
-// README for the exact matching rules. Nothing is public by default, not
-// even /healthz.
+// authentication: no credentials are read, and every caller is anonymous
+// there, a logged-in one too ([FromContext] gives nil), which keeps
+// public pages cheap and free of per-user state. For routes that anyone
+// may reach but that should still recognise a logged-in caller, use
+// [WithOptionalAuthRoutes].
+//
+// Patterns use Flask syntax (/user/<id>/public, <int:id>, <path:rest>)
+// or Go's (/user/{id}/public, {rest...}); Gin and Fiber spellings ("*",
+// ":id") are refused. See the README for the exact matching rules.
+// Nothing is public by default, not even /healthz.
 func WithPublicRoutes(patterns ...string) Option {
 	return func(c *config) error {
 		c.public = append(c.public, patterns...)
@@ -297,14 +303,18 @@ func WithWebSocketRoutes(patterns ...string) Option {
 	}
 }
 
-// WithOpenRoutes declares routes (public-route syntax) that anonymous
-// callers reach too, but that still see the identity of a caller who is
-// logged in: the handler decides (package callbacks serves its public and
-// protected callbacks this way). Missing or wrong credentials there mean
+// WithOptionalAuthRoutes declares routes (public-route syntax) where
+// logging in is optional: anonymous callers reach them, and a caller who
+// is logged in is recognised, so [FromContext] gives their identity and
+// the handler decides (package callbacks serves its public and protected
+// callbacks this way). Missing or wrong credentials there mean
 // "anonymous", not 401; malformed ones are still refused with 400.
-func WithOpenRoutes(patterns ...string) Option {
+//
+// Compare [WithPublicRoutes], where no credentials are read at all and
+// every caller is anonymous.
+func WithOptionalAuthRoutes(patterns ...string) Option {
 	return func(c *config) error {
-		c.open = append(c.open, patterns...)
+		c.optional = append(c.optional, patterns...)
 		return nil
 	}
 }

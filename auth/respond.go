@@ -47,6 +47,7 @@ type replies struct {
 	badLogin        reply
 	unavailable     reply
 	internal        reply
+	unguarded       reply
 }
 
 func newReplies() replies {
@@ -61,6 +62,7 @@ func newReplies() replies {
 		badLogin:        newReply(http.StatusBadRequest, "bad_request", "the sign-in could not be completed; start it again"),
 		unavailable:     newReply(http.StatusBadGateway, "unavailable", "the identity provider cannot be reached; try again later"),
 		internal:        newReply(http.StatusInternalServerError, "internal", "internal error"),
+		unguarded:       newReply(http.StatusInternalServerError, "internal", "this server is misconfigured: the request did not pass authwire's guard"),
 	}
 }
 

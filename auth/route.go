@@ -104,10 +104,16 @@ type compiledRoute struct {
 }
 
 // compileRoutes compiles patterns (either syntax, mixed freely). It stops at
-// the first bad pattern and returns an error wrapping [ErrBadPattern].
+// the first bad pattern and returns an error wrapping [ErrBadPattern]. A
+// pattern given twice is one: two declarations of one route are two parts
+// of an application claiming it (two callback registries on one prefix,
+// say).
 func compileRoutes(patterns []string) (routeSet, error) {
 	s := routeSet{src: slices.Clone(patterns)}
-	for _, p := range patterns {
+	for i, p := range patterns {
+		if slices.Contains(patterns[:i], p) {
+			return routeSet{}, fmt.Errorf("%w %q: declared twice", ErrBadPattern, p)
+		}
 		segs, err := compileRoute(p)
 		if err != nil {
 			return routeSet{}, err
@@ -278,6 +284,9 @@ func compileRoute(pattern string) ([]routeSegment, error) {
 	}
 	if strings.Contains(pattern, "%") {
 		return nil, bad("percent-escapes are not supported; write the decoded path")
+	}
+	if strings.Contains(pattern, "*") || strings.Contains(pattern, "/:") {
+		return nil, bad(`"*" and ":" wildcards (Gin and Fiber syntax) are not supported; write "/static/<path:rest>" (Flask) or "/static/{rest...}" (Go) for a whole subtree, "/user/<id>" or "/user/{id}" for one segment`)
 	}
 	parts := strings.Split(pattern[1:], "/")
 	segs := make([]routeSegment, 0, len(parts))

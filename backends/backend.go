@@ -1,20 +1,26 @@
-// Package backends holds what authwire needs from a web framework and the
-// adapters that provide it for net/http, Gin and Fiber.
+// Package backends holds what authwire needs from a web framework, and the
+// adapter for net/http ([HTTP]).
 //
 // The core (package auth) never sees a framework type. It sees an [Exchange]
 // (one request and its response) and installs a [Guard] through a [Backend].
-// Anyone can write a Backend for another framework; package
-// backends/backendtest checks it behaves like the built-in ones.
+// The adapters for Gin and Fiber live in packages of their own,
+// backends/ginbackend and backends/fiberbackend, so that a program that
+// does not use a framework does not compile it; each registers itself
+// with [Register] when imported. Anyone can write a Backend for another
+// framework; package backends/backendtest checks it behaves like the
+// built-in ones.
 package backends
 
 import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/authwire/authwire/backends/internal/adapter"
 )
 
-// ErrUnknownApp is returned by [Detect] for an application value that no
-// built-in adapter recognises.
+// ErrUnknownApp is wrapped by the error [Detect] returns for an
+// application value that no adapter recognises.
 var ErrUnknownApp = errors.New("backends: unrecognised application type; pass a custom Backend")
 
 // ErrRoutesBeforeGuard is wrapped by the error Install returns when the
@@ -25,7 +31,7 @@ var ErrUnknownApp = errors.New("backends: unrecognised application type; pass a 
 var ErrRoutesBeforeGuard = errors.New("backends: routes were registered before the guard; register routes after auth.New")
 
 // ErrBodyTooLarge is returned by [Exchange.Body] for a body over its limit.
-var ErrBodyTooLarge = errors.New("backends: request body too large")
+var ErrBodyTooLarge = adapter.ErrBodyTooLarge
 
 // Backend connects authwire to one web framework.
 type Backend interface {

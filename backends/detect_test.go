@@ -6,9 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authwire/authwire/backends"
 	"github.com/gin-gonic/gin"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/fiberbackend"
+	"github.com/authwire/authwire/backends/ginbackend"
 )
 
 func TestDetect(t *testing.T) {
@@ -24,8 +27,8 @@ func TestDetect(t *testing.T) {
 		{"gin.Engine", gin.New(), "gin"},
 		{"fiber.App", fiber.New(), "fiber"},
 		{"Backend", custom, "net/http"},
-		{"Gin backend", backends.NewGin(gin.New()), "gin"},
-		{"Fiber backend", backends.NewFiber(fiber.New()), "fiber"},
+		{"Gin backend", ginbackend.New(gin.New()), "gin"},
+		{"Fiber backend", fiberbackend.New(fiber.New()), "fiber"},
 	} {
 		b, err := backends.Detect(tc.app)
 		if err != nil || b == nil || b.Name() != tc.want {
@@ -36,8 +39,8 @@ func TestDetect(t *testing.T) {
 		t.Error("a Backend was not returned as it is")
 	}
 	if b, _ := backends.Detect(gin.New()); b != nil {
-		if _, ok := b.(*backends.Gin); !ok {
-			t.Errorf("a *gin.Engine got %T, want *backends.Gin (gin.Engine is also an http.Handler)", b)
+		if _, ok := b.(*ginbackend.Backend); !ok {
+			t.Errorf("a *gin.Engine got %T, want *ginbackend.Backend (gin.Engine is also an http.Handler)", b)
 		}
 	}
 }
@@ -48,6 +51,7 @@ func TestDetectRejects(t *testing.T) {
 		nilFunc  http.HandlerFunc
 		nilGin   *gin.Engine
 		nilFiber *fiber.App
+		nilBack  *backends.HTTP
 	)
 	for _, tc := range []struct {
 		name string
@@ -59,10 +63,11 @@ func TestDetectRejects(t *testing.T) {
 		{"nil HandlerFunc", nilFunc, "nil http.HandlerFunc"},
 		{"nil gin.Engine", nilGin, "nil *gin.Engine"},
 		{"nil fiber.App", nilFiber, "nil *fiber.App"},
-		{"gin.RouterGroup", gin.New().Group("/api"), "NewGinGroup"},
-		{"fiber.Group", fiber.New().Group("/api"), "*fiber.Group"},
+		{"gin.RouterGroup", gin.New().Group("/api"), "ginbackend.NewGroup"},
+		{"fiber.Group", fiber.New().Group("/api"), "fiberbackend.NewGroup"},
 		{"struct", struct{}{}, "struct {}"},
 		{"string", "app", "string"},
+		{"nil Backend", nilBack, "nil *backends.HTTP"},
 	} {
 		b, err := backends.Detect(tc.app)
 		if b != nil || !errors.Is(err, backends.ErrUnknownApp) || !strings.Contains(err.Error(), tc.msg) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+
+	"github.com/authwire/authwire/backends/internal/adapter"
 )
 
 // HTTP adapts any net/http handler, typically an *http.ServeMux.
@@ -79,10 +81,10 @@ func (x *httpExchange) Method() string           { return x.r.Method }
 func (x *httpExchange) Path() string             { return x.r.URL.Path }
 func (x *httpExchange) RawPath() string          { return x.r.URL.RawPath }
 func (x *httpExchange) Header(name string) string {
-	return firstValue(headerValues(x.r.Header, name))
+	return adapter.FirstValue(adapter.HeaderValues(x.r.Header, name))
 }
 func (x *httpExchange) HeaderCount(name string) int {
-	return len(headerValues(x.r.Header, name))
+	return len(adapter.HeaderValues(x.r.Header, name))
 }
 func (x *httpExchange) Cookie(name string) string {
 	c, err := x.r.Cookie(name)
@@ -113,7 +115,7 @@ func (x *httpExchange) Write(status int, contentType string, body []byte) {
 }
 
 func (x *httpExchange) Attach(key any, _ string, value any) {
-	x.r = withValue(x.r, key, value)
+	x.r = adapter.WithValue(x.r, key, value)
 }
 
 // HTTPExchange returns the Exchange of a net/http request, for code that
@@ -125,4 +127,4 @@ func HTTPExchange(w http.ResponseWriter, r *http.Request) Exchange {
 
 func (x *httpExchange) Query() string { return x.r.URL.RawQuery }
 
-func (x *httpExchange) Body(limit int) ([]byte, error) { return readBody(x.r, limit) }
+func (x *httpExchange) Body(limit int) ([]byte, error) { return adapter.ReadBody(x.r, limit) }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/authwire/authwire/auth"
-	"github.com/authwire/authwire/backends"
 	"github.com/authwire/authwire/backends/backendtest"
 )
 
@@ -22,7 +21,7 @@ func httpHarness() backendtest.Harness {
 					w.Write(r.Echo(req.URL.Path, req.Context(), auth.FromContext(req.Context())))
 				})
 				if len(r.Rule) > 0 {
-					h = backends.HTTPRule(a.Rule(r.Rule...))(h)
+					h = a.Require(r.Rule...)(h)
 				}
 				mux.Handle(r.ServeMuxPattern(), h)
 			}

@@ -6,58 +6,63 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/authwire/authwire/backends/internal/adaptertest"
+
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/fiberbackend"
+	"github.com/authwire/authwire/backends/ginbackend"
 	"github.com/gin-gonic/gin"
 	"github.com/gofiber/fiber/v2"
 )
 
-// ruleStatus serves GET /r, guarded by rule, on each framework with the
-// suite's users and returns the statuses: net/http, gin, fiber.
-func ruleStatuses(t *testing.T, rule func(a *auth.Auth) backends.Guard, user, pass string) [3]int {
+// ruleStatuses serves GET /r, guarded by reqs, on each framework with the
+// suite's users and returns the statuses: net/http (a.Require), gin and
+// fiber (their Rule around a.Rule).
+func ruleStatuses(t *testing.T, reqs []auth.Requirement, user, pass string) [3]int {
 	t.Helper()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ran")) })
 	var got [3]int
 
 	mux := http.NewServeMux()
-	a, err := auth.New(mux, testUsers...)
+	a, err := auth.New(mux, adaptertest.Users()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle("GET /r", backends.HTTPRule(rule(a))(ok))
-	got[0] = ginDo(a.Handler(), "GET", "/r", user, pass).Code
+	mux.Handle("GET /r", a.Require(reqs...)(ok))
+	got[0] = adaptertest.Do(a.Handler(), "GET", "/r", user, pass).Code
 
 	e := gin.New()
-	if a, err = auth.New(e, testUsers...); err != nil {
+	if a, err = auth.New(e, adaptertest.Users()...); err != nil {
 		t.Fatal(err)
 	}
-	e.GET("/r", backends.GinRule(rule(a)), gin.WrapH(ok))
-	got[1] = ginDo(e, "GET", "/r", user, pass).Code
+	e.GET("/r", ginbackend.Rule(a.Rule(reqs...)), gin.WrapH(ok))
+	got[1] = adaptertest.Do(e, "GET", "/r", user, pass).Code
 
 	app := fiber.New()
-	if a, err = auth.New(app, testUsers...); err != nil {
+	if a, err = auth.New(app, adaptertest.Users()...); err != nil {
 		t.Fatal(err)
 	}
-	app.Get("/r", backends.FiberRule(rule(a)), func(c *fiber.Ctx) error { return c.SendString("ran") })
-	got[2], _ = fiberDo(t, app, "GET", "/r", user, pass)
+	app.Get("/r", fiberbackend.Rule(a.Rule(reqs...)), func(c *fiber.Ctx) error { return c.SendString("ran") })
+	got[2], _ = adaptertest.FiberDo(t, app, "GET", "/r", user, pass)
 	return got
 }
 
 func TestRules(t *testing.T) {
-	admin := func(a *auth.Auth) backends.Guard { return a.Rule(auth.OneOf("admin")) }
-	broken := func(*auth.Auth) backends.Guard { return nil }
+	admin := []auth.Requirement{auth.OneOf("admin")}
+	broken := []auth.Requirement{auth.OneOf("admin"), nil}
 	for _, tc := range []struct {
 		name       string
-		rule       func(*auth.Auth) backends.Guard
+		reqs       []auth.Requirement
 		user, pass string
 		want       int
 	}{
 		{"admin passes", admin, "admin", "admin", 200},
 		{"viewer forbidden", admin, "viewer", "viewer123", 403},
 		{"anonymous", admin, "", "", 401},
-		{"nil rule fails closed", broken, "admin", "admin", 500},
+		{"nil requirement fails closed", broken, "admin", "admin", 500},
 	} {
-		for i, got := range ruleStatuses(t, tc.rule, tc.user, tc.pass) {
+		for i, got := range ruleStatuses(t, tc.reqs, tc.user, tc.pass) {
 			if got != tc.want {
 				t.Errorf("%s on %s: %d, want %d", tc.name, [...]string{"net/http", "gin", "fiber"}[i], got, tc.want)
 			}
@@ -65,12 +70,27 @@ func TestRules(t *testing.T) {
 	}
 }
 
-func TestHTTPRuleNilHandler(t *testing.T) {
-	h := backends.HTTPRule(func(backends.Exchange) bool { return true })(nil)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != http.StatusInternalServerError {
-		t.Fatalf("nil handler: %d", rec.Code)
+// TestNilRuleFailsClosed checks that a rule built from a nil guard, and
+// net/http middleware around a nil handler, refuse with 500.
+func TestNilRuleFailsClosed(t *testing.T) {
+	mux := http.NewServeMux()
+	a, err := auth.New(mux, adaptertest.Users()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("GET /r", a.Require(auth.OneOf("admin"))(nil))
+	if got := adaptertest.Do(a.Handler(), "GET", "/r", "admin", "admin").Code; got != http.StatusInternalServerError {
+		t.Errorf("net/http, nil handler: %d", got)
+	}
+	e := gin.New()
+	e.GET("/r", ginbackend.Rule(nil), func(c *gin.Context) { c.String(200, "ran") })
+	if got := adaptertest.Do(e, "GET", "/r", "", "").Code; got != http.StatusInternalServerError {
+		t.Errorf("gin, nil guard: %d", got)
+	}
+	app := fiber.New()
+	app.Get("/r", fiberbackend.Rule(nil), func(c *fiber.Ctx) error { return c.SendString("ran") })
+	if got, _ := adaptertest.FiberDo(t, app, "GET", "/r", "", ""); got != http.StatusInternalServerError {
+		t.Errorf("fiber, nil guard: %d", got)
 	}
 }
 
@@ -87,15 +107,15 @@ func TestAttachIncomparableKey(t *testing.T) {
 	if err := b.Install(guard); err != nil {
 		t.Fatal(err)
 	}
-	if rec := ginDo(b, "GET", "/", "", ""); rec.Code != 200 {
+	if rec := adaptertest.Do(b, "GET", "/", "", ""); rec.Code != 200 {
 		t.Fatalf("net/http: %d", rec.Code)
 	}
 	e := gin.New()
-	if err := backends.NewGin(e).Install(guard); err != nil {
+	if err := ginbackend.New(e).Install(guard); err != nil {
 		t.Fatal(err)
 	}
 	e.GET("/", gin.WrapH(ok))
-	if rec := ginDo(e, "GET", "/", "", ""); rec.Code != 200 {
+	if rec := adaptertest.Do(e, "GET", "/", "", ""); rec.Code != 200 {
 		t.Fatalf("gin: %d", rec.Code)
 	}
 }
@@ -113,7 +133,7 @@ func TestFrameworkExchanges(t *testing.T) {
 	}
 
 	e := gin.New()
-	e.GET("/x", func(c *gin.Context) { check(backends.GinExchange(c)) })
+	e.GET("/x", func(c *gin.Context) { check(ginbackend.Exchange(c)) })
 	req := httptest.NewRequest("GET", "/x?q=2", nil)
 	req.Header.Set("X-Test", "1")
 	rec := httptest.NewRecorder()
@@ -123,7 +143,7 @@ func TestFrameworkExchanges(t *testing.T) {
 	}
 
 	app := fiber.New()
-	app.Get("/x", func(c *fiber.Ctx) error { check(backends.FiberExchange(c)); return nil })
+	app.Get("/x", func(c *fiber.Ctx) error { check(fiberbackend.Exchange(c)); return nil })
 	freq := httptest.NewRequest("GET", "/x?q=2", nil)
 	freq.Header.Set("X-Test", "1")
 	res, err := app.Test(freq)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/fiberbackend"
+	"github.com/authwire/authwire/backends/ginbackend"
 	"github.com/authwire/authwire/callbacks"
 	"github.com/authwire/authwire/internal/servetest"
 	"github.com/authwire/authwire/ws"
@@ -44,11 +46,8 @@ const readLimit = 2*1024 + 4096
 // handlers on the framework and serve it on a loopback listener.
 type app struct {
 	a *auth.Auth
-	// callbacks mounts the registry's handler under /_callbacks/ the way
-	// its documentation says for the framework.
-	callbacks func(h http.Handler)
-	// get mounts a plain handler on GET path.
-	get func(path string, h http.Handler)
+	// router mounts handlers on the framework, as Registry.Mount does.
+	router backends.Router
 	// serve starts serving and returns the base URL; wrap, when not nil,
 	// wraps the listener (net/http and Gin only).
 	serve func(t testing.TB, wrap func(net.Listener) net.Listener) string
@@ -67,10 +66,9 @@ var backendsUnderTest = []backendUnderTest{
 			return app{}, err
 		}
 		return app{
-			a:         a,
-			callbacks: func(h http.Handler) { mux.Handle("/_callbacks/", h) },
-			get:       func(path string, h http.Handler) { mux.Handle("GET "+path, h) },
-			serve:     serveHandler(a.Handler()),
+			a:      a,
+			router: mux,
+			serve:  serveHandler(a.Handler()),
 		}, nil
 	}},
 	{"gin", func(opts ...auth.Option) (app, error) {
@@ -80,10 +78,9 @@ var backendsUnderTest = []backendUnderTest{
 			return app{}, err
 		}
 		return app{
-			a:         a,
-			callbacks: func(h http.Handler) { engine.Any("/_callbacks/*name", gin.WrapH(h)) },
-			get:       func(path string, h http.Handler) { engine.GET(path, gin.WrapH(h)) },
-			serve:     serveHandler(a.Handler()),
+			a:      a,
+			router: ginbackend.Router(engine),
+			serve:  serveHandler(a.Handler()),
 		}, nil
 	}},
 	{"fiber", func(opts ...auth.Option) (app, error) {
@@ -94,10 +91,9 @@ var backendsUnderTest = []backendUnderTest{
 			return app{}, err
 		}
 		return app{
-			a:         a,
-			callbacks: func(h http.Handler) { fa.All("/_callbacks/*", backends.FiberWebSocket(h)) },
-			get:       func(path string, h http.Handler) { fa.Get(path, backends.FiberWebSocket(h)) },
-			serve:     serveFiber(fa),
+			a:      a,
+			router: fiberbackend.Router(fa),
+			serve:  serveFiber(fa),
 		}, nil
 	}},
 }
@@ -236,11 +232,11 @@ func newTestApp(t testing.TB, be backendUnderTest, o appOptions) *testApp {
 		t.Fatal(err)
 	}
 	app.register(t)
-	built.callbacks(countingHandler{app.reg.Handler().(backends.StreamingHandler), &app.handshakes})
-	built.get("/api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	built.router.Handle(app.reg.Prefix()+"/", countingHandler{app.reg.Handler().(backends.StreamingHandler), &app.handshakes})
+	built.router.Handle("GET /api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
 	}))
-	built.get("/page", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	built.router.Handle("GET /page", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, browserPage)
 	}))

@@ -308,7 +308,7 @@ func BenchmarkHTTPCall(b *testing.B) {
 
 // BenchmarkHTTPCallLoopback measures POST /_callbacks/echo over a real
 // loopback connection (keep-alive), through the guard, on net/http and on
-// Fiber (through backends.FiberWebSocket, where a unary call runs on
+// Fiber (through fiberbackend.Handler, where a unary call runs on
 // Fiber's goroutine), against a bare net/http handler doing the same JSON.
 func BenchmarkHTTPCallLoopback(b *testing.B) {
 	bare := httptest.NewServer(http.HandlerFunc(bareJSONEcho))

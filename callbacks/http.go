@@ -14,15 +14,14 @@ import (
 )
 
 // Handler serves everything under the prefix: POST <prefix>/<name> calls,
-// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. Mount it so
-// that it sees the full path:
+// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. [Registry.Mount]
+// mounts it; on a router that is not a backends.Router, mount it so that it
+// sees every path below the prefix (net/http: "/_callbacks/", with the
+// slash).
 //
-//	mux.Handle("/_callbacks/", reg.Handler())                        // net/http
-//	engine.Any("/_callbacks/*name", gin.WrapH(reg.Handler()))       // Gin
-//	app.All("/_callbacks/*", backends.FiberWebSocket(reg.Handler())) // Fiber
-//
-// The handler is a backends.StreamingHandler: only calls of stream
-// callbacks are streamed, so on Fiber a unary call runs without a
+// A request that did not pass the guard gets 500 (see auth.Auth's
+// Guarded). The handler is a backends.StreamingHandler: only calls of
+// stream callbacks are streamed, so on Fiber a unary call runs without a
 // hand-off between goroutines.
 func (r *Registry) Handler() http.Handler {
 	return registryHandler{r}
@@ -49,6 +48,9 @@ func (h registryHandler) Streams(req *http.Request) bool {
 func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	name, ok := strings.CutPrefix(req.URL.Path, r.cfg.Prefix+"/")
 	switch {
+	case !r.auth.Guarded(req.Context()):
+		writeError(w, NewError(CodeInternal, "this server is misconfigured: the request did not pass authwire's guard"))
+		return
 	case !ok:
 		writeError(w, NewError(CodeNotFound, "no such callback"))
 		return

@@ -251,7 +251,7 @@ func TestRegistrationErrors(t *testing.T) {
 }
 
 // TestHandlerSaysWhichCallsStream checks the handler's StreamingHandler
-// answer, which lets backends.FiberWebSocket run unary calls without a
+// answer, which lets fiberbackend.Handler run unary calls without a
 // goroutine hand-off and still stream the streams.
 func TestHandlerSaysWhichCallsStream(t *testing.T) {
 	f := newFixture(t, false)

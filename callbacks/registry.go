@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 	"github.com/authwire/authwire/ws"
 )
 
@@ -135,10 +136,12 @@ type Registry struct {
 	stop    context.CancelFunc
 	log     *slog.Logger
 	ws      *ws.Server
+	auth    *auth.Auth
 }
 
 // New creates a registry served at cfg.Prefix and declares its routes to
-// a: calls are open routes (anonymous callers reach public callbacks; a
+// a, where a second registry on the same prefix is an error: calls are
+// optional-auth routes (anonymous callers reach public callbacks; a
 // logged-in caller's identity is seen) and <prefix>/ws is a WebSocket
 // route. sockets, which may be nil for HTTP only, serves the WebSocket
 // transport; its sessions' ends close their sockets with 4401.
@@ -169,7 +172,7 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if err := a.AddOpenRoutes(cfg.Prefix + "/{name}"); err != nil {
+	if err := a.AddOptionalAuthRoutes(cfg.Prefix + "/{name}"); err != nil {
 		return nil, err
 	}
 	if err := a.AddWebSocketRoutes(cfg.Prefix + "/ws"); err != nil {
@@ -184,6 +187,7 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 		stop:  stop,
 		log:   cfg.Logger,
 		ws:    sockets,
+		auth:  a,
 		ends:  make(map[string]map[*context.CancelCauseFunc]struct{}),
 	}
 	// A session's sockets are closed by the ws server when it ends; its
@@ -232,6 +236,20 @@ func (r *Registry) sessionEnded(sid string) {
 		(*cancel)(errSessionEnded) // only cancels a context: quick
 	}
 	delete(r.ends, sid)
+}
+
+// Mount serves the registry's [Registry.Handler] under its prefix on r,
+// for every method:
+//
+//	err := reg.Mount(mux)                       // net/http
+//	err := reg.Mount(ginbackend.Router(engine)) // Gin
+//	err := reg.Mount(fiberbackend.Router(app))  // Fiber
+func (r *Registry) Mount(rt backends.Router) error {
+	if rt == nil {
+		return fmt.Errorf("%w: callbacks: Mount needs a router", auth.ErrInvalidConfig)
+	}
+	rt.Handle(r.cfg.Prefix+"/", r.Handler())
+	return nil
 }
 
 // Prefix is where the registry is served.

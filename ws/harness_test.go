@@ -18,6 +18,8 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/fiberbackend"
+	"github.com/authwire/authwire/backends/ginbackend"
 	"github.com/authwire/authwire/internal/servetest"
 )
 
@@ -26,35 +28,32 @@ import (
 const waitFor = 10 * time.Second
 
 // backend builds an app on one framework: it installs auth on a fresh app
-// and returns how to mount a handler on a GET route, and how to serve the
-// app on a loopback listener until the test ends (giving its base URL).
+// and returns its router, for Server.Mount and plain routes, and how to
+// serve the app on a loopback listener until the test ends (giving its
+// base URL).
 type backend struct {
 	name  string
-	build func(opts ...auth.Option) (*auth.Auth, mounter, server, error)
+	build func(opts ...auth.Option) (*auth.Auth, backends.Router, server, error)
 }
 
-type (
-	mounter func(path string, h http.Handler)
-	server  func(t testing.TB) (baseURL string)
-)
+type server func(t testing.TB) (baseURL string)
 
 var backendsUnderTest = []backend{
-	{"net/http", func(opts ...auth.Option) (*auth.Auth, mounter, server, error) {
+	{"net/http", func(opts ...auth.Option) (*auth.Auth, backends.Router, server, error) {
 		mux := http.NewServeMux()
 		a, err := auth.New(mux, opts...)
-		return a, func(path string, h http.Handler) { mux.Handle("GET "+path, h) }, serveHandler(a), err
+		return a, mux, serveHandler(a), err
 	}},
-	{"gin", func(opts ...auth.Option) (*auth.Auth, mounter, server, error) {
+	{"gin", func(opts ...auth.Option) (*auth.Auth, backends.Router, server, error) {
 		engine := gin.New()
 		a, err := auth.New(engine, opts...)
-		return a, func(path string, h http.Handler) { engine.GET(path, gin.WrapH(h)) }, serveHandler(a), err
+		return a, ginbackend.Router(engine), serveHandler(a), err
 	}},
-	{"fiber", func(opts ...auth.Option) (*auth.Auth, mounter, server, error) {
+	{"fiber", func(opts ...auth.Option) (*auth.Auth, backends.Router, server, error) {
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Server().MaxIdleWorkerDuration = 50 * time.Millisecond
 		a, err := auth.New(app, opts...)
-		mount := func(path string, h http.Handler) { app.Get(path, backends.FiberWebSocket(h)) }
-		return a, mount, serveFiber(app), err
+		return a, fiberbackend.Router(app), serveFiber(app), err
 	}},
 }
 
@@ -112,11 +111,10 @@ func newTestApp(t testing.TB, be backend, cfg Config) *testApp {
 		t.Fatal(err)
 	}
 	clk := newFakeClock()
-	a, mount, serve, err := be.build(
+	a, router, serve, err := be.build(
 		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
 		auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),
 		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
-		auth.WithWebSocketRoutes("/ws/echo", "/ws/admin", "/ws/public", "/ws/panic", "/ws/quiet"),
 		auth.WithClock(clk.Now),
 		auth.WithoutRegulation(),
 		auth.WithPublicRoutes("/page"),
@@ -134,16 +132,22 @@ func newTestApp(t testing.TB, be backend, cfg Config) *testApp {
 		started: make(chan event, 256),
 		ended:   make(chan event, 256),
 	}
-	mount("/ws/echo", s.Handler(app.echo("/ws/echo", false)))
-	mount("/ws/admin", s.Handler(app.echo("/ws/admin", false), auth.OneOf("admin")))
-	mount("/ws/public", s.PublicHandler(app.echo("/ws/public", true)))
-	mount("/ws/panic", s.Handler(func(context.Context, *websocket.Conn, *auth.Identity) { panic("boom") }))
-	mount("/ws/quiet", s.Handler(readUntilClosed))
-	mount("/page", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	for _, err := range []error{
+		s.Mount(router, "/ws/echo", app.echo("/ws/echo", false)),
+		s.Mount(router, "/ws/admin", app.echo("/ws/admin", false), auth.OneOf("admin")),
+		s.MountPublic(router, "/ws/public", app.echo("/ws/public", true)),
+		s.Mount(router, "/ws/panic", func(context.Context, *websocket.Conn, *auth.Identity) { panic("boom") }),
+		s.Mount(router, "/ws/quiet", readUntilClosed),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	router.Handle("GET /page", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, browserPage)
 	}))
-	mount("/api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	router.Handle("GET /api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
 	}))
 	app.base = serve(t)
@@ -161,7 +165,7 @@ func newTestApp(t testing.TB, be backend, cfg Config) *testApp {
 
 // echo is a handler that reports its start and end, and echoes messages.
 // With greet, it first sends the caller's name, or "anonymous".
-func (app *testApp) echo(path string, greet bool) Handler {
+func (app *testApp) echo(path string, greet bool) Func {
 	return func(ctx context.Context, c *websocket.Conn, id *auth.Identity) {
 		app.started <- event{path: path, id: id}
 		defer func() { app.ended <- event{path: path, id: id, cause: context.Cause(ctx)} }()

@@ -173,10 +173,15 @@ func TestShutdownTimesOut(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be backend) {
 		app := newTestApp(t, be, Config{})
 		release := make(chan struct{})
-		// A handler that ignores its context keeps Shutdown waiting.
-		mux := http.NewServeMux()
-		mux.Handle("/", app.s.PublicHandler(func(ctx context.Context, c *websocket.Conn, id *auth.Identity) {
+		// A handler that ignores its context keeps Shutdown waiting. It
+		// is served on a listener of its own, with an identity as the
+		// guard would attach it.
+		h := app.s.PublicHandler(func(ctx context.Context, c *websocket.Conn, id *auth.Identity) {
 			<-release
+		})
+		mux := http.NewServeMux()
+		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), &auth.Identity{User: "admin"})))
 		}))
 		srv := newPlainServer(t, mux)
 		ctx, cancel := context.WithTimeout(context.Background(), waitFor)

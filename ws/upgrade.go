@@ -13,7 +13,7 @@ import (
 	"github.com/authwire/authwire/backends"
 )
 
-// Handler serves one accepted socket. ctx is cancelled when the socket
+// Func serves one accepted socket. ctx is cancelled when the socket
 // closes for any reason (the peer closed it or vanished, or the server
 // closed it on logout, revocation, expiry or [Server.Shutdown]); it
 // carries the request's values, so auth.FromContext(ctx) is id. For
@@ -25,10 +25,14 @@ import (
 // returns, the socket is closed with 1000 (normal closure) unless it was
 // closed already. A panic is recovered and logged with its stack, and the
 // socket closed with 1011 (internal error).
-type Handler func(ctx context.Context, c *websocket.Conn, id *auth.Identity)
+type Func func(ctx context.Context, c *websocket.Conn, id *auth.Identity)
 
 // Handler returns an http.Handler that accepts only authenticated sockets
-// whose identity meets every requirement in reqs, and runs h for each.
+// whose identity meets every requirement in reqs, and runs f for each.
+// [Server.Mount] mounts it and declares its route in one call; mount it
+// yourself only on a router that is not a backends.Router, and then
+// declare its path with auth.Auth's AddWebSocketRoutes, or a browser whose
+// handshake fails authentication sees 1006 instead of 4401.
 //
 //   - A request that is not a WebSocket handshake gets 426 Upgrade Required.
 //   - A handshake from another origin than the request's host or
@@ -39,13 +43,14 @@ type Handler func(ctx context.Context, c *websocket.Conn, id *auth.Identity)
 //     get HTTP 401 and 403 instead.
 //   - During and after [Server.Shutdown], handshakes get 503.
 //
-// A nil h or requirement makes the handler answer 500 to every request,
-// so that a rule that was never built fails closed.
-func (s *Server) Handler(h Handler, reqs ...auth.Requirement) http.Handler {
-	e := &endpoint{srv: s, h: h, reqs: reqs}
+// A nil f or requirement makes the handler answer 500 to every request,
+// so that a rule that was never built fails closed; so does a request
+// that did not pass the guard (see auth.Auth's Guarded).
+func (s *Server) Handler(f Func, reqs ...auth.Requirement) http.Handler {
+	e := &endpoint{srv: s, h: f, reqs: reqs}
 	switch {
-	case h == nil:
-		e.broken = "ws: nil Handler"
+	case f == nil:
+		e.broken = "ws: nil Func"
 	case slices.Contains(reqs, nil):
 		e.broken = "ws: nil auth.Requirement"
 	}
@@ -56,11 +61,11 @@ func (s *Server) Handler(h Handler, reqs ...auth.Requirement) http.Handler {
 // also accepts anonymous sockets, whose id is nil: for a socket that
 // serves public and protected calls alike. A socket with an identity is
 // registered and closed with 4401 when its session ends, exactly as with
-// Handler.
-func (s *Server) PublicHandler(h Handler) http.Handler {
-	e := &endpoint{srv: s, h: h, public: true}
-	if h == nil {
-		e.broken = "ws: nil Handler"
+// Handler. [Server.MountPublic] mounts it and declares its route.
+func (s *Server) PublicHandler(f Func) http.Handler {
+	e := &endpoint{srv: s, h: f, public: true}
+	if f == nil {
+		e.broken = "ws: nil Func"
 	}
 	return e
 }
@@ -68,7 +73,7 @@ func (s *Server) PublicHandler(h Handler) http.Handler {
 // endpoint is the http.Handler of one Handler or PublicHandler.
 type endpoint struct {
 	srv    *Server
-	h      Handler
+	h      Func
 	reqs   []auth.Requirement
 	public bool
 	broken string // why the endpoint cannot serve, or ""
@@ -111,13 +116,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "authwire: "+e.broken)
 		http.Error(w, e.broken, http.StatusInternalServerError)
 		return
+	case !s.auth.Guarded(r.Context()):
+		http.Error(w, "this server is misconfigured: the request did not pass authwire's guard", http.StatusInternalServerError)
+		return
 	case !backends.IsWebSocketHandshake(backends.HTTPExchange(w, r)):
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
 		http.Error(w, "this is a WebSocket endpoint: a WebSocket handshake is required", http.StatusUpgradeRequired)
 		return
 	case !canHijack(w):
-		s.log.LogAttrs(r.Context(), slog.LevelError, "authwire: the ResponseWriter cannot be hijacked for a WebSocket (on Fiber, mount with backends.FiberWebSocket)")
+		s.log.LogAttrs(r.Context(), slog.LevelError, "authwire: the ResponseWriter cannot be hijacked for a WebSocket (on Fiber, mount with fiberbackend.Router or fiberbackend.Handler)")
 		http.Error(w, "WebSockets are not supported here", http.StatusNotImplemented)
 		return
 	case !s.enter():

@@ -53,7 +53,7 @@ func brokenHarness(bug string) backendtest.Harness {
 					w.Write(r.Echo(req.URL.Path, req.Context(), auth.FromContext(req.Context())))
 				})
 				if len(r.Rule) > 0 {
-					h = backends.HTTPRule(a.Rule(r.Rule...))(h)
+					h = a.Require(r.Rule...)(h)
 				}
 				mux.Handle(r.ServeMuxPattern(), h)
 			}

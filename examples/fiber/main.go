@@ -16,7 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/authwire/authwire/auth"
-	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/fiberbackend"
 	"github.com/authwire/authwire/examples/internal/demo"
 )
 
@@ -45,9 +45,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	app.All("/_callbacks/*", backends.FiberWebSocket(live.Callbacks.Handler()))
-	app.Get("/ws/echo", backends.FiberWebSocket(live.Sockets.Handler(live.Echo)))
-	app.Get("/ws/admin", backends.FiberWebSocket(live.Sockets.Handler(live.Admin, auth.OneOf("admin"))))
+	if err := live.Mount(fiberbackend.Router(app)); err != nil {
+		return err
+	}
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/public/*", func(c *fiber.Ctx) error { return c.SendString("public page " + c.Params("*") + "\n") })
 	app.Get("/user/:id/public", func(c *fiber.Ctx) error {
@@ -62,7 +62,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return c.Send(demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})
 	app.Get("/api/whoami", func(c *fiber.Ctx) error { return c.JSON(demo.WhoAmI(auth.FromContext(c.UserContext()))) })
-	app.Get("/admin", backends.FiberRule(a.Rule(auth.OneOf("admin"))), func(c *fiber.Ctx) error {
+	app.Get("/admin", fiberbackend.Rule(a.Rule(auth.OneOf("admin"))), func(c *fiber.Ctx) error {
 		return c.SendString("admin area, welcome " + auth.FromContext(c.UserContext()).User + "\n")
 	})
 

@@ -14,7 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/authwire/authwire/auth"
-	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/ginbackend"
 	"github.com/authwire/authwire/examples/internal/demo"
 )
 
@@ -40,21 +40,27 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	r.Any("/_callbacks/*name", gin.WrapH(live.Callbacks.Handler()))
-	r.GET("/ws/echo", gin.WrapH(live.Sockets.Handler(live.Echo)))
-	r.GET("/ws/admin", gin.WrapH(live.Sockets.Handler(live.Admin, auth.OneOf("admin"))))
-	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
-	r.GET("/public/*rest", func(c *gin.Context) { c.String(http.StatusOK, "public page %s\n", c.Param("rest")) })
-	r.GET("/user/:id/public", func(c *gin.Context) { c.String(http.StatusOK, "public profile of user %s\n", c.Param("id")) })
-	r.GET("/user/:id/private", func(c *gin.Context) {
+	if err := live.Mount(ginbackend.Router(r)); err != nil {
+		return err
+	}
+	// Gin routes HEAD only where asked to; net/http and Fiber answer it
+	// for every GET route, and so does this demo.
+	get := func(path string, h ...gin.HandlerFunc) {
+		r.GET(path, h...)
+		r.HEAD(path, h...)
+	}
+	get("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	get("/public/*rest", func(c *gin.Context) { c.String(http.StatusOK, "public page %s\n", c.Param("rest")) })
+	get("/user/:id/public", func(c *gin.Context) { c.String(http.StatusOK, "public profile of user %s\n", c.Param("id")) })
+	get("/user/:id/private", func(c *gin.Context) {
 		c.String(http.StatusOK, "private page of user %s, seen by %s\n", c.Param("id"), auth.FromContext(c.Request.Context()).User)
 	})
-	r.GET("/", func(c *gin.Context) {
+	get("/", func(c *gin.Context) {
 		ctx := c.Request.Context()
 		c.Data(http.StatusOK, "text/html; charset=utf-8", demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})
-	r.GET("/api/whoami", func(c *gin.Context) { c.JSON(http.StatusOK, demo.WhoAmI(auth.FromContext(c.Request.Context()))) })
-	r.GET("/admin", backends.GinRule(a.Rule(auth.OneOf("admin"))), func(c *gin.Context) {
+	get("/api/whoami", func(c *gin.Context) { c.JSON(http.StatusOK, demo.WhoAmI(auth.FromContext(c.Request.Context()))) })
+	get("/admin", ginbackend.Rule(a.Rule(auth.OneOf("admin"))), func(c *gin.Context) {
 		c.String(http.StatusOK, "admin area, welcome %s\n", auth.FromContext(c.Request.Context()).User)
 	})
 

@@ -36,20 +36,21 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	routes(mux, a, live)
+	if err := live.Mount(mux); err != nil {
+		return err
+	}
+	routes(mux, a)
 
 	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
 		return err
 	}
+	// a.Handler(), not mux: only what auth.New returns is guarded.
 	return demo.ServeHTTP(ctx, ln, a.Handler(), live)
 }
 
 // routes registers the example's pages on mux.
-func routes(mux *http.ServeMux, a *auth.Auth, live *demo.Live) {
-	mux.Handle("/_callbacks/", live.Callbacks.Handler())
-	mux.Handle("GET /ws/echo", live.Sockets.Handler(live.Echo))
-	mux.Handle("GET /ws/admin", live.Sockets.Handler(live.Admin, auth.OneOf("admin")))
+func routes(mux *http.ServeMux, a *auth.Auth) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok")
 	})

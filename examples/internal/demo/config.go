@@ -88,7 +88,6 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 		auth.WithLogger(log),
 		auth.WithRealm("authwire demo"),
 		auth.WithPublicRoutes("/healthz", "/public/<path:rest>", "/user/<id>/public"),
-		auth.WithWebSocketRoutes("/ws/echo", "/ws/admin"),
 	}
 	if u := getenv("REDIS_URL"); u != "" {
 		store, closeRedis, err := openRedis(u)

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 	"github.com/authwire/authwire/callbacks"
 	"github.com/authwire/authwire/ws"
 )
@@ -20,10 +21,20 @@ type Live struct {
 	Callbacks *callbacks.Registry
 	// Echo serves /ws/echo (any logged-in user); Admin serves /ws/admin
 	// (group admin).
-	Echo, Admin ws.Handler
+	Echo, Admin ws.Func
 
 	stopWatching func()       // ends the Redis revocation watcher; nil without Redis
 	closeRedis   func() error // nil without Redis
+}
+
+// Mount serves the callbacks under /_callbacks/ and the sockets at
+// /ws/echo and /ws/admin on r, declaring their routes to the guard.
+func (l *Live) Mount(r backends.Router) error {
+	return errors.Join(
+		l.Callbacks.Mount(r),
+		l.Sockets.Mount(r, "/ws/echo", l.Echo),
+		l.Sockets.Mount(r, "/ws/admin", l.Admin, auth.OneOf("admin")),
+	)
 }
 
 // NewLive builds the sockets and registers the demo's callbacks: echo

@@ -1,4 +1,4 @@
-package backends_test
+package fiberbackend_test
 
 import (
 	"bufio"
@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authwire/authwire/backends/fiberbackend"
+
 	"github.com/coder/websocket"
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/authwire/authwire/backends"
 )
 
 // wsServer is a Fiber app on a loopback listener whose FiberWebSocket
@@ -68,7 +68,7 @@ func newWSServer(t *testing.T, routes func(s *wsServer)) *wsServer {
 
 // ws wraps h with FiberWebSocket, counting h's runs.
 func (s *wsServer) ws(h http.HandlerFunc) fiber.Handler {
-	f := backends.FiberWebSocket(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := fiberbackend.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer s.handlers.Done()
 		h(w, r)
 	}))
@@ -134,7 +134,7 @@ func roundTrip(t *testing.T, c *websocket.Conn, msg string) {
 	}
 }
 
-func TestFiberWebSocketEcho(t *testing.T) {
+func TestHandlerEcho(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) { s.app.Get("/echo", s.ws(echo)) })
 	c := s.mustDial(t, "/echo", nil)
 	for i := range 100 {
@@ -147,7 +147,7 @@ func TestFiberWebSocketEcho(t *testing.T) {
 
 type ctxKey struct{}
 
-func TestFiberWebSocketContext(t *testing.T) {
+func TestHandlerContext(t *testing.T) {
 	fiberReturned := make(chan struct{})
 	ctxs := make(chan context.Context, 1)
 	s := newWSServer(t, func(s *wsServer) {
@@ -189,7 +189,7 @@ func TestFiberWebSocketContext(t *testing.T) {
 	}
 }
 
-func TestFiberWebSocketRequestCopy(t *testing.T) {
+func TestHandlerRequestCopy(t *testing.T) {
 	type seen struct{ method, uri, path, query, proto, host, remote, upgrade string }
 	look := func(r *http.Request) seen {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
@@ -234,7 +234,7 @@ func TestFiberWebSocketRequestCopy(t *testing.T) {
 	_ = c.Close(websocket.StatusNormalClosure, "")
 }
 
-func TestFiberWebSocketCrossOrigin(t *testing.T) {
+func TestHandlerCrossOrigin(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) { s.app.Get("/echo", s.ws(echo)) })
 	_, resp, err := s.dial(t, "/echo", http.Header{"Origin": {"http://evil.example"}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
@@ -247,7 +247,7 @@ func TestFiberWebSocketCrossOrigin(t *testing.T) {
 	roundTrip(t, s.mustDial(t, "/echo", nil), "still serving")
 }
 
-func TestFiberWebSocketNotHandshake(t *testing.T) {
+func TestHandlerNotHandshake(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) { s.app.Get("/echo", s.ws(echo)) })
 	for range 2 { // the keep-alive connection stays usable
 		resp, err := s.client.Get("http://" + s.addr + "/echo")
@@ -263,7 +263,7 @@ func TestFiberWebSocketNotHandshake(t *testing.T) {
 	}
 }
 
-func TestFiberWebSocketCloseStatus(t *testing.T) {
+func TestHandlerCloseStatus(t *testing.T) {
 	closed := make(chan error, 1)
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Get("/bye", s.ws(func(w http.ResponseWriter, r *http.Request) {
@@ -291,9 +291,9 @@ func TestFiberWebSocketCloseStatus(t *testing.T) {
 	}
 }
 
-// TestFiberWebSocketHijackReadTimeout checks that a read deadline ends a
+// TestHandlerHijackReadTimeout checks that a read deadline ends a
 // socket: coder/websocket closes the conn, which must really close.
-func TestFiberWebSocketHijackReadTimeout(t *testing.T) {
+func TestHandlerHijackReadTimeout(t *testing.T) {
 	done := make(chan error, 1)
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Get("/idle", s.ws(func(w http.ResponseWriter, r *http.Request) {
@@ -318,7 +318,7 @@ func TestFiberWebSocketHijackReadTimeout(t *testing.T) {
 	}
 }
 
-func TestFiberWebSocketClientVanishes(t *testing.T) {
+func TestHandlerClientVanishes(t *testing.T) {
 	done := make(chan error, 1)
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Get("/wait", s.ws(func(w http.ResponseWriter, r *http.Request) {
@@ -343,9 +343,9 @@ func TestFiberWebSocketClientVanishes(t *testing.T) {
 	}
 }
 
-// TestFiberWebSocketShutdown documents that shutting the app down neither
+// TestHandlerShutdown documents that shutting the app down neither
 // waits for nor closes a hijacked socket: its owner closes it.
-func TestFiberWebSocketShutdown(t *testing.T) {
+func TestHandlerShutdown(t *testing.T) {
 	stop := make(chan struct{})
 	closed := make(chan error, 1)
 	s := newWSServer(t, func(s *wsServer) {
@@ -382,7 +382,7 @@ func TestFiberWebSocketShutdown(t *testing.T) {
 	}
 }
 
-func TestFiberWebSocketHijackPanic(t *testing.T) {
+func TestHandlerHijackPanic(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Get("/echo", s.ws(echo))
 		s.app.Get("/after", s.ws(func(w http.ResponseWriter, r *http.Request) {
@@ -402,9 +402,9 @@ func TestFiberWebSocketHijackPanic(t *testing.T) {
 	roundTrip(t, s.mustDial(t, "/echo", nil), "still serving")
 }
 
-// TestFiberWebSocketHijackBufferedBytes sends a frame in the same write
+// TestHandlerHijackBufferedBytes sends a frame in the same write
 // as the handshake: fasthttp has read it already, and must replay it.
-func TestFiberWebSocketHijackBufferedBytes(t *testing.T) {
+func TestHandlerHijackBufferedBytes(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) { s.app.Get("/echo", s.ws(echo)) })
 	conn, err := net.Dial("tcp", s.addr)
 	if err != nil {
@@ -437,9 +437,9 @@ func TestFiberWebSocketHijackBufferedBytes(t *testing.T) {
 	}
 }
 
-// TestFiberWebSocketHijackAnswerOnConn checks the answer of a handler that
+// TestHandlerHijackAnswerOnConn checks the answer of a handler that
 // refuses after the hijack decision, written on the connection itself.
-func TestFiberWebSocketHijackAnswerOnConn(t *testing.T) {
+func TestHandlerHijackAnswerOnConn(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Get("/no", s.ws(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Add("X-Why", "a")
@@ -458,7 +458,7 @@ func TestFiberWebSocketHijackAnswerOnConn(t *testing.T) {
 	}
 }
 
-func TestFiberWebSocketMiddlewareHeaders(t *testing.T) {
+func TestHandlerMiddlewareHeaders(t *testing.T) {
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Use(func(c *fiber.Ctx) error {
 			c.Cookie(&fiber.Cookie{Name: "session", Value: "renewed"})
@@ -466,7 +466,7 @@ func TestFiberWebSocketMiddlewareHeaders(t *testing.T) {
 			return c.Next()
 		})
 		s.app.Get("/echo", s.ws(echo))
-		s.app.Get("/nil", backends.FiberWebSocket(nil))
+		s.app.Get("/nil", fiberbackend.Handler(nil))
 	})
 	for _, path := range []string{"/echo", "/echo?plain"} {
 		var resp *http.Response
@@ -499,9 +499,9 @@ func TestFiberWebSocketMiddlewareHeaders(t *testing.T) {
 	}
 }
 
-// TestFiberWebSocketHijackPerIPConn runs sockets through fasthttp's
+// TestHandlerHijackPerIPConn runs sockets through fasthttp's
 // MaxConnsPerIP wrapper, which must not be closed twice.
-func TestFiberWebSocketHijackPerIPConn(t *testing.T) {
+func TestHandlerHijackPerIPConn(t *testing.T) {
 	done := make(chan error, 1)
 	s := newWSServer(t, func(s *wsServer) {
 		s.app.Server().MaxConnsPerIP = 8
@@ -536,12 +536,12 @@ func TestFiberWebSocketHijackPerIPConn(t *testing.T) {
 	roundTrip(t, s.mustDial(t, "/echo", nil), "still serving")
 }
 
-// TestFiberWebSocketPlainStream checks a plain request whose handler
+// TestHandlerPlainStream checks a plain request whose handler
 // flushes: status and headers (a middleware's Set-Cookie too) arrive with
 // the first flushed line while the handler still runs, the rest follows,
 // a handler that flushes and returns at once loses nothing, and a client
 // that goes away cancels the request's context at the next write.
-func TestFiberWebSocketPlainStream(t *testing.T) {
+func TestHandlerPlainStream(t *testing.T) {
 	release := make(chan struct{})
 	gone := make(chan error, 1)
 	s := newWSServer(t, func(s *wsServer) {
@@ -629,18 +629,18 @@ type notStreaming struct{ http.HandlerFunc }
 
 func (notStreaming) Streams(*http.Request) bool { return false }
 
-// TestFiberWebSocketStreamingHandler checks that a handler that says a
+// TestHandlerStreamingHandler checks that a handler that says a
 // request does not stream is answered buffered (with a Content-Length),
 // even if it flushes, while one without the method is streamed (chunked).
-func TestFiberWebSocketStreamingHandler(t *testing.T) {
+func TestHandlerStreamingHandler(t *testing.T) {
 	flushing := func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "one\n")
 		w.(http.Flusher).Flush()
 		io.WriteString(w, "two\n")
 	}
 	s := newWSServer(t, func(s *wsServer) {
-		s.app.Get("/buffered", backends.FiberWebSocket(notStreaming{flushing}))
-		s.app.Get("/streamed", backends.FiberWebSocket(http.HandlerFunc(flushing)))
+		s.app.Get("/buffered", fiberbackend.Handler(notStreaming{flushing}))
+		s.app.Get("/streamed", fiberbackend.Handler(http.HandlerFunc(flushing)))
 	})
 	for _, tc := range []struct {
 		path          string

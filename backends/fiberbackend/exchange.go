@@ -1,4 +1,4 @@
-package backends
+package fiberbackend
 
 import (
 	"bytes"
@@ -11,15 +11,18 @@ import (
 	"unsafe"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/internal/adapter"
 )
 
-// fiberExchange is the Exchange of one Fiber request.
+// fiberExchange is the backends.Exchange of one Fiber request.
 //
 // Method, Path and RawPath return strings that alias the Ctx's buffers
 // (Fiber's own zero-copy strings); Header, Cookie and Host copy, so their
 // values stay valid after Fiber reuses the Ctx for another request. The
 // one exception is the Authorization header: it holds credentials, which
-// nothing may keep, so it is not copied (see [Exchange]).
+// nothing may keep, so it is not copied (see [backends.Exchange]).
 type fiberExchange struct {
 	c *fiber.Ctx
 
@@ -37,9 +40,9 @@ type fiberExchange struct {
 	boxed any
 }
 
-// FiberExchange returns the Exchange of a Fiber request, for code that
-// answers on authwire's behalf from inside a Fiber handler.
-func FiberExchange(c *fiber.Ctx) Exchange {
+// Exchange returns the [backends.Exchange] of a Fiber request, for code
+// that answers on authwire's behalf from inside a Fiber handler.
+func Exchange(c *fiber.Ctx) backends.Exchange {
 	return &fiberExchange{c: c}
 }
 
@@ -147,7 +150,7 @@ func (x *fiberExchange) Write(status int, contentType string, body []byte) {
 // context.WithValue would refuse (nil or not comparable) attaches nothing
 // to the context.
 func (x *fiberExchange) Attach(key any, name string, value any) {
-	if attachable(key) {
+	if adapter.Attachable(key) {
 		x.c.SetUserContext(context.WithValue(x.c.UserContext(), key, value))
 	}
 	if name == "" {
@@ -171,7 +174,7 @@ func (x *fiberExchange) Query() string {
 func (x *fiberExchange) Body(limit int) ([]byte, error) {
 	b := x.c.Body()
 	if len(b) > limit {
-		return nil, fmt.Errorf("%w: limit %d", ErrBodyTooLarge, limit)
+		return nil, fmt.Errorf("%w: limit %d", backends.ErrBodyTooLarge, limit)
 	}
 	return append([]byte(nil), b...), nil
 }

@@ -1,4 +1,4 @@
-package backends
+package fiberbackend
 
 import (
 	"bufio"
@@ -19,13 +19,15 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authwire/authwire/backends"
 )
 
 // fiberAnswerTimeout bounds writing an answer on a hijacked connection.
 const fiberAnswerTimeout = 10 * time.Second
 
-// FiberWebSocket adapts h, an http.Handler that accepts WebSockets with
-// coder/websocket (websocket.Accept(w, r, opts)), to Fiber. Fiber's
+// Handler adapts h, an http.Handler, to Fiber, including one that accepts
+// WebSockets with coder/websocket (websocket.Accept(w, r, opts)). Fiber's
 // adaptor.HTTPHandler cannot do this (501 or a hung handshake) because
 // fasthttp's connection is not an http.Hijacker; this shim uses fasthttp's.
 //
@@ -63,16 +65,16 @@ const fiberAnswerTimeout = 10 * time.Second
 //
 // fasthttp no longer tracks a hijacked connection: app.Shutdown neither
 // waits for nor closes open sockets; their owner (a hub) closes them.
-func FiberWebSocket(h http.Handler) fiber.Handler {
+func Handler(h http.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if h == nil {
-			return fiber.NewError(fiber.StatusInternalServerError, "backends: FiberWebSocket has a nil handler")
+			return fiber.NewError(fiber.StatusInternalServerError, "fiberbackend: Handler has a nil handler")
 		}
 		r, cancel, err := fiberHTTPRequest(c)
 		if err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "invalid request")
 		}
-		if !IsWebSocketHandshake(&fiberExchange{c: c}) {
+		if !backends.IsWebSocketHandshake(&fiberExchange{c: c}) {
 			return serveFiberPlain(c, h, r, cancel)
 		}
 		w := &fiberResponseWriter{header: fiberResponseHeader(c)}
@@ -194,7 +196,7 @@ func (w *fiberResponseWriter) Write(p []byte) (int, error) {
 }
 
 // Flush sends what is written so far, and from then on streams the body
-// (see FiberWebSocket). For a handshake it does nothing.
+// (see [Handler]). For a handshake it does nothing.
 func (w *fiberResponseWriter) Flush() {
 	if w.stream != nil {
 		w.stream.flush(w)
@@ -206,16 +208,16 @@ func (w *fiberResponseWriter) Flush() {
 func (w *fiberResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	switch {
 	case w.conn == nil:
-		return nil, nil, errors.New("backends: not a WebSocket handshake: cannot hijack")
+		return nil, nil, errors.New("fiberbackend: not a WebSocket handshake: cannot hijack")
 	case w.hijacked:
 		return nil, nil, http.ErrHijacked
 	case w.body.Len() > 0:
-		return nil, nil, errors.New("backends: Hijack after Write")
+		return nil, nil, errors.New("fiberbackend: Hijack after Write")
 	}
 	w.hijacked = true
 	if w.status != 0 {
 		if err := writeHTTPResponse(w.conn, w.status, w.header, nil); err != nil {
-			return nil, nil, fmt.Errorf("backends: writing the %d response: %w", w.status, err)
+			return nil, nil, fmt.Errorf("fiberbackend: writing the %d response: %w", w.status, err)
 		}
 	}
 	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil

@@ -1,4 +1,4 @@
-package backends
+package ginbackend
 
 import (
 	"net/http"

@@ -1,8 +1,10 @@
-package backends_test
+package fiberbackend_test
 
 import (
 	"net"
 	"testing"
+
+	"github.com/authwire/authwire/backends/fiberbackend"
 
 	"github.com/authwire/authwire/backends"
 	"github.com/gofiber/fiber/v2"
@@ -22,7 +24,7 @@ func TestFiberRemoteAddr(t *testing.T) {
 	} {
 		app := fiber.New()
 		var got string
-		if err := backends.NewFiber(app).Install(func(x backends.Exchange) bool { got = x.RemoteAddr(); return false }); err != nil {
+		if err := fiberbackend.New(app).Install(func(x backends.Exchange) bool { got = x.RemoteAddr(); return false }); err != nil {
 			t.Fatal(err)
 		}
 		var ctx fasthttp.RequestCtx

@@ -1,15 +1,19 @@
-package backends
+package adapter
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 )
 
-// readBody reads at most limit bytes of a net/http request body (Gin uses
-// it too). One byte more than the limit is read to tell "exactly at the
+// ErrBodyTooLarge is what ReadBody returns for a body over its limit;
+// package backends exports it as backends.ErrBodyTooLarge.
+var ErrBodyTooLarge = errors.New("backends: request body too large")
+
+// ReadBody reads at most limit bytes of a net/http request body. One byte more than the limit is read to tell "exactly at the
 // limit" from "over it".
-func readBody(r *http.Request, limit int) ([]byte, error) {
+func ReadBody(r *http.Request, limit int) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -26,19 +30,19 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 	return b, nil
 }
 
-// headerValues returns the values of the named header of a net/http
-// request (Gin uses it too). The names authwire asks for are canonical
+// HeaderValues returns the values of the named header of a net/http
+// request. The names authwire asks for are canonical
 // already, so the map is read directly first; canonicalizing
 // "Authorization" again on every request costs more than the lookup.
-func headerValues(h http.Header, name string) []string {
+func HeaderValues(h http.Header, name string) []string {
 	if v, ok := h[name]; ok {
 		return v
 	}
 	return h.Values(name)
 }
 
-// firstValue returns the first of vs, or "".
-func firstValue(vs []string) string {
+// FirstValue returns the first of vs, or "".
+func FirstValue(vs []string) string {
 	if len(vs) == 0 {
 		return ""
 	}

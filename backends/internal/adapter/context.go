@@ -1,4 +1,4 @@
-package backends
+package adapter
 
 import (
 	"context"
@@ -35,13 +35,13 @@ type attachedRequest struct {
 	ctx valueContext
 }
 
-// withValue returns a shallow copy of r whose context also carries val
+// WithValue returns a shallow copy of r whose context also carries val
 // under key, as r.WithContext(context.WithValue(r.Context(), key, val))
 // would. A key that context.WithValue would refuse (nil or not
 // comparable) attaches nothing and r is returned unchanged: the handlers
 // then see no value, which fails closed.
-func withValue(r *http.Request, key, val any) *http.Request {
-	if !attachable(key) {
+func WithValue(r *http.Request, key, val any) *http.Request {
+	if !Attachable(key) {
 		return r
 	}
 	a := new(attachedRequest)
@@ -52,8 +52,8 @@ func withValue(r *http.Request, key, val any) *http.Request {
 	return &a.req
 }
 
-// attachable reports whether key may key a context value: context.WithValue
+// Attachable reports whether key may key a context value: context.WithValue
 // panics for a nil or incomparable key.
-func attachable(key any) bool {
+func Attachable(key any) bool {
 	return key != nil && reflect.TypeOf(key).Comparable()
 }

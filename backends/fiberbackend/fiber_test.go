@@ -1,4 +1,4 @@
-package backends_test
+package fiberbackend_test
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authwire/authwire/backends/fiberbackend"
+	"github.com/authwire/authwire/backends/internal/adaptertest"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
@@ -44,7 +47,7 @@ func fiberHarness(name string, cfg fiber.Config, expect map[string]int) backendt
 			for _, r := range s.Routes() {
 				var chain []fiber.Handler
 				if len(r.Rule) > 0 {
-					chain = append(chain, backends.FiberRule(a.Rule(r.Rule...)))
+					chain = append(chain, fiberbackend.Rule(a.Rule(r.Rule...)))
 				}
 				chain = append(chain, func(c *fiber.Ctx) error {
 					c.Set("Content-Type", "text/plain; charset=utf-8")
@@ -104,21 +107,6 @@ func TestFiberConformanceUnescapePath(t *testing.T) {
 }
 
 // fiberDo serves one request through app.Test.
-func fiberDo(t *testing.T, app *fiber.App, method, target, user, pass string) (int, string) {
-	t.Helper()
-	req := httptest.NewRequest(method, target, nil)
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	res, err := app.Test(req, -1)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
-
 func fiberNop(c *fiber.Ctx) error { return c.SendString("early") }
 
 func TestFiberRefusesRoutesRegisteredBeforeInstall(t *testing.T) {
@@ -145,7 +133,7 @@ func TestFiberRefusesRoutesRegisteredBeforeInstall(t *testing.T) {
 			app := fiber.New()
 			setup(app)
 			before := len(app.Stack()[0])
-			a, err := auth.New(app, testUsers...)
+			a, err := auth.New(app, adaptertest.Users()...)
 			if !errors.Is(err, backends.ErrRoutesBeforeGuard) || a != nil {
 				t.Fatalf("New = %v, %v; want an error wrapping ErrRoutesBeforeGuard", a, err)
 			}
@@ -165,15 +153,15 @@ func TestFiberAllowsMiddlewareBeforeInstall(t *testing.T) {
 		return err
 	})
 	app.Use("/api", func(c *fiber.Ctx) error { return c.Next() })
-	a, err := auth.New(app, testUsers...)
+	a, err := auth.New(app, adaptertest.Users()...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.SendString("home") })
-	if st, _ := fiberDo(t, app, "GET", "/", "", ""); st != 401 {
+	if st, _ := adaptertest.FiberDo(t, app, "GET", "/", "", ""); st != 401 {
 		t.Fatalf("anonymous: %d", st)
 	}
-	if st, body := fiberDo(t, app, "GET", "/", "admin", "admin"); st != 200 || body != "home" {
+	if st, body := adaptertest.FiberDo(t, app, "GET", "/", "admin", "admin"); st != 200 || body != "home" {
 		t.Fatalf("admin: %d %q", st, body)
 	}
 	if want := []int{401, 200}; !slices.Equal(seen, want) {
@@ -196,7 +184,7 @@ func TestFiberKeepsAnEarlierUserContext(t *testing.T) {
 				return c.Next()
 			})
 		}
-		if _, err := auth.New(app, testUsers...); err != nil {
+		if _, err := auth.New(app, adaptertest.Users()...); err != nil {
 			t.Fatal(err)
 		}
 		app.Get("/", func(c *fiber.Ctx) error {
@@ -209,7 +197,7 @@ func TestFiberKeepsAnEarlierUserContext(t *testing.T) {
 			want += "trace-1"
 		}
 		for range 2 {
-			if st, body := fiberDo(t, app, "GET", "/", "admin", "admin"); st != 200 || body != want {
+			if st, body := adaptertest.FiberDo(t, app, "GET", "/", "admin", "admin"); st != 200 || body != want {
 				t.Fatalf("early middleware %v: %d %q, want %q", early, st, body, want)
 			}
 		}
@@ -218,13 +206,13 @@ func TestFiberKeepsAnEarlierUserContext(t *testing.T) {
 
 func TestFiberInstallErrors(t *testing.T) {
 	g := func(backends.Exchange) bool { return true }
-	if err := backends.NewFiber(nil).Install(g); err == nil {
+	if err := fiberbackend.New(nil).Install(g); err == nil {
 		t.Fatal("nil app accepted")
 	}
-	if got := backends.NewFiber(nil).Routing(); got != (backends.Routing{}) {
+	if got := fiberbackend.New(nil).Routing(); got != (backends.Routing{}) {
 		t.Fatalf("nil app Routing = %+v", got)
 	}
-	b := backends.NewFiber(fiber.New())
+	b := fiberbackend.New(fiber.New())
 	if err := b.Install(nil); err == nil {
 		t.Fatal("nil guard accepted")
 	}
@@ -246,7 +234,7 @@ func TestFiberRouting(t *testing.T) {
 		{fiber.Config{StrictRouting: true}, backends.Routing{CaseInsensitive: true}},
 		{fiber.Config{CaseSensitive: true, StrictRouting: true}, backends.Routing{}},
 	} {
-		if got := backends.NewFiber(fiber.New(tc.cfg)).Routing(); got != tc.want {
+		if got := fiberbackend.New(fiber.New(tc.cfg)).Routing(); got != tc.want {
 			t.Errorf("%+v: Routing = %+v, want %+v", tc.cfg, got, tc.want)
 		}
 	}
@@ -255,7 +243,7 @@ func TestFiberRouting(t *testing.T) {
 func TestFiberGroup(t *testing.T) {
 	app := fiber.New()
 	app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("ok") }) // outside: allowed
-	a, err := auth.New(backends.NewFiberGroup(app, "/api"), testUsers...)
+	a, err := auth.New(fiberbackend.NewGroup(app, "/api"), adaptertest.Users()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +255,7 @@ func TestFiberGroup(t *testing.T) {
 		}
 		return c.SendString(id.User)
 	})
-	api.Get("/admin", backends.FiberRule(a.Rule(auth.OneOf("admin"))), func(c *fiber.Ctx) error { return c.SendString("admin area") })
+	api.Get("/admin", fiberbackend.Rule(a.Rule(auth.OneOf("admin"))), func(c *fiber.Ctx) error { return c.SendString("admin area") })
 	app.Get("/api2/open", func(c *fiber.Ctx) error { return c.SendString("open") })
 	for _, tc := range []struct {
 		target, user, pass string
@@ -283,7 +271,7 @@ func TestFiberGroup(t *testing.T) {
 		{"/api/nowhere", "", "", 401, ""},
 		{"/api2/open", "", "", 401, ""}, // Fiber's Use matches a plain prefix
 	} {
-		st, body := fiberDo(t, app, "GET", tc.target, tc.user, tc.pass)
+		st, body := adaptertest.FiberDo(t, app, "GET", tc.target, tc.user, tc.pass)
 		if st != tc.status || !strings.Contains(body, tc.body) {
 			t.Errorf("GET %s as %q: %d %q, want %d %q", tc.target, tc.user, st, body, tc.status, tc.body)
 		}
@@ -301,7 +289,7 @@ func TestFiberGroupRefusesOverlappingRoutes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			app := fiber.New()
 			app.Get(path, fiberNop)
-			_, err := auth.New(backends.NewFiberGroup(app, "/api"), testUsers...)
+			_, err := auth.New(fiberbackend.NewGroup(app, "/api"), adaptertest.Users()...)
 			if !errors.Is(err, backends.ErrRoutesBeforeGuard) {
 				t.Fatalf("route %s before the /api guard: %v", path, err)
 			}
@@ -398,7 +386,7 @@ func TestFiberExchangeHeadersAndCookies(t *testing.T) {
 		x.Write(http.StatusTeapot, "application/json", []byte(`{"ok":true}`))
 		return false
 	}
-	if err := backends.NewFiber(app).Install(guard); err != nil {
+	if err := fiberbackend.New(app).Install(guard); err != nil {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest("GET", "http://example.test/a%2Fb", nil)

@@ -1,4 +1,14 @@
-package backends
+// Package fiberbackend connects authwire to Fiber v2. Importing it is
+// enough for auth.New to recognise a *fiber.App:
+//
+//	import _ "github.com/authwire/authwire/backends/fiberbackend"
+//
+// It also gives Fiber's spelling of what authwire hands out: [Rule] turns
+// a route requirement into a Fiber handler, [Handler] serves an
+// http.Handler (WebSockets included, through fasthttp's hijack), and
+// [Router] lets package ws and package callbacks mount their handlers on
+// a Fiber router with one call.
+package fiberbackend
 
 import (
 	"errors"
@@ -8,17 +18,36 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/internal/adapter"
 )
 
-// Fiber adapts a *fiber.App ([NewFiber]), or the part of it under a path
-// prefix ([NewFiberGroup]).
+func init() { backends.Register(detect) }
+
+// detect is the [backends.DetectFunc] of Fiber: a *fiber.App gets [New].
+func detect(app any) (backends.Backend, error) {
+	switch a := app.(type) {
+	case *fiber.App:
+		if a == nil {
+			return nil, fmt.Errorf("%w: got a nil *fiber.App", backends.ErrUnknownApp)
+		}
+		return New(a), nil
+	case *fiber.Group:
+		return nil, fmt.Errorf("%w: got a *fiber.Group, which alone cannot be checked for routes registered before the guard; pass fiberbackend.NewGroup(app, prefix)", backends.ErrUnknownApp)
+	}
+	return nil, nil
+}
+
+// Backend adapts a *fiber.App ([New]), or the part of it under a path
+// prefix ([NewGroup]).
 //
 // Install adds the guard with app.Use. Fiber runs its handler stack in
 // registration order and the guard matches every path, so it runs before
 // every route registered afterwards and before the 404 for unknown paths.
 // A route, static-file handler or mounted app registered before Install
 // would run first, unguarded: Install refuses them with an error wrapping
-// [ErrRoutesBeforeGuard]. Middleware registered earlier with app.Use
+// [backends.ErrRoutesBeforeGuard]. Middleware registered earlier with app.Use
 // (a logger, recover, CORS) is allowed and runs before the guard, as
 // middleware registered first does in Fiber; it must call c.Next() to
 // reach the guard and the application.
@@ -26,7 +55,7 @@ import (
 // Fiber routes on the path as received, percent-escapes included, unless
 // the app's UnescapePath is set; ignores ASCII case unless CaseSensitive
 // is set; and ignores trailing slashes unless StrictRouting is set. The
-// exchange and [Fiber.Routing] report exactly that, so public-route
+// exchange and [Backend.Routing] report exactly that, so public-route
 // patterns match what Fiber's router matches.
 //
 // Fiber reuses its Ctx and the request's buffers once a handler returns.
@@ -35,62 +64,62 @@ import (
 //
 // An app mounted into another (parent.Mount) is routed by the parent's
 // settings, which the guard cannot see: guard the parent app instead.
-type Fiber struct {
+type Backend struct {
 	app       *fiber.App
 	prefix    string // "/": the whole app
-	guard     Guard
+	guard     backends.Guard
 	exchanges sync.Pool // of *fiberExchange
 }
 
-// NewFiber returns a backend that guards every request app serves.
-func NewFiber(app *fiber.App) *Fiber {
-	return &Fiber{app: app, prefix: "/"}
+// New returns a backend that guards every request app serves.
+func New(app *fiber.App) *Backend {
+	return &Backend{app: app, prefix: "/"}
 }
 
-// NewFiberGroup returns a backend that guards the requests whose path
+// NewGroup returns a backend that guards the requests whose path
 // starts with prefix (as Fiber's app.Use(prefix, ...) matches it: a plain
 // prefix, folded for case unless CaseSensitive is set), whatever handler
 // serves them, unknown paths included. Requests for other paths are not
 // guarded. Register the routes under prefix, for example with
 // app.Group(prefix), after Install.
-func NewFiberGroup(app *fiber.App, prefix string) *Fiber {
+func NewGroup(app *fiber.App, prefix string) *Backend {
 	// Without its trailing slashes the prefix also covers the group's
 	// root, "/api" as well as "/api/...", under StrictRouting too.
 	prefix = "/" + strings.Trim(prefix, "/")
-	return &Fiber{app: app, prefix: prefix}
+	return &Backend{app: app, prefix: prefix}
 }
 
 // Name returns "fiber".
-func (*Fiber) Name() string { return "fiber" }
+func (*Backend) Name() string { return "fiber" }
 
 // App returns the guarded application.
-func (b *Fiber) App() *fiber.App { return b.app }
+func (b *Backend) App() *fiber.App { return b.app }
 
 // Routing reports the app's folding: case-insensitive unless
 // CaseSensitive is set, trailing slashes ignored unless StrictRouting is
 // set.
-func (b *Fiber) Routing() Routing {
+func (b *Backend) Routing() backends.Routing {
 	if b.app == nil {
-		return Routing{}
+		return backends.Routing{}
 	}
 	cfg := b.app.Config()
-	return Routing{CaseInsensitive: !cfg.CaseSensitive, IgnoreTrailingSlash: !cfg.StrictRouting}
+	return backends.Routing{CaseInsensitive: !cfg.CaseSensitive, IgnoreTrailingSlash: !cfg.StrictRouting}
 }
 
 // Install adds g as the next handler of the stack. It fails if g or the
 // app is nil, if a guard is already installed through this backend, or if
 // the stack already serves requests the guard would not see first.
-func (b *Fiber) Install(g Guard) error {
+func (b *Backend) Install(g backends.Guard) error {
 	switch {
 	case g == nil:
-		return errors.New("backends: nil guard")
+		return errors.New("fiberbackend: nil guard")
 	case b.app == nil:
-		return errors.New("backends: nil *fiber.App")
+		return errors.New("fiberbackend: nil *fiber.App")
 	case b.guard != nil:
-		return errors.New("backends: a guard is already installed on this fiber backend")
+		return errors.New("fiberbackend: a guard is already installed on this fiber backend")
 	}
 	if early := fiberEarlyRoutes(b.app, b.prefix); len(early) > 0 {
-		return fmt.Errorf("%w (fiber already has %s)", ErrRoutesBeforeGuard, listRoutes(early))
+		return fmt.Errorf("%w (fiber already has %s)", backends.ErrRoutesBeforeGuard, adapter.ListRoutes(early))
 	}
 	b.guard = g
 	if b.prefix == "/" {
@@ -102,7 +131,7 @@ func (b *Fiber) Install(g Guard) error {
 }
 
 // serve is the Fiber handler that runs the guard.
-func (b *Fiber) serve(c *fiber.Ctx) error {
+func (b *Backend) serve(c *fiber.Ctx) error {
 	x, _ := b.exchanges.Get().(*fiberExchange)
 	if x == nil {
 		x = new(fiberExchange)
@@ -137,7 +166,7 @@ func fiberEarlyRoutes(app *fiber.App, prefix string) []string {
 		if len(r.Handlers) > 0 {
 			routes[&r.Handlers[0]] = true
 		}
-		if routeOverlaps(r.Path, prefix, fold, false) {
+		if adapter.RouteOverlaps(r.Path, prefix, fold, false) {
 			early = append(early, r.Method+" "+r.Path)
 		}
 	}
@@ -154,7 +183,7 @@ func fiberEarlyRoutes(app *fiber.App, prefix string) []string {
 			if len(r.Handlers) > 0 && routes[&r.Handlers[0]] {
 				continue // a method route, listed above
 			}
-			if !routeOverlaps(r.Path, prefix, fold, true) {
+			if !adapter.RouteOverlaps(r.Path, prefix, fold, true) {
 				continue
 			}
 			switch {

@@ -1,4 +1,4 @@
-package backends
+package fiberbackend
 
 import (
 	"bufio"
@@ -9,26 +9,16 @@ import (
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
-)
 
-// StreamingHandler is an optional interface for a handler given to
-// [FiberWebSocket]. Streams reports whether the answer to r may be flushed
-// before the handler returns. fasthttp can send an answer while a handler
-// runs only if the handler runs in a goroutine of its own, which costs a
-// hand-off between goroutines on every request; a handler that says a
-// request does not stream is run on Fiber's goroutine, buffered. Handlers
-// without the method are assumed to stream.
-type StreamingHandler interface {
-	http.Handler
-	Streams(r *http.Request) bool
-}
+	"github.com/authwire/authwire/backends"
+)
 
 // errFiberClientGone is what a streaming handler's writes return once a
 // write to the client has failed.
-var errFiberClientGone = errors.New("backends: the client went away")
+var errFiberClientGone = errors.New("fiberbackend: the client went away")
 
 // fiberStream is the state of a plain (not hijacked) request that
-// FiberWebSocket serves: h runs in a goroutine of its own, and its first
+// Handler serves: h runs in a goroutine of its own, and its first
 // Flush turns the buffered answer into a streamed one.
 type fiberStream struct {
 	started  chan fiberStart // gets the answer's start at the first Flush
@@ -54,7 +44,7 @@ type fiberStart struct {
 // fasthttp's body stream writer, each Flush reaching the client; a write
 // that fails (the client went away) cancels r's context.
 func serveFiberPlain(c *fiber.Ctx, h http.Handler, r *http.Request, cancel context.CancelFunc) error {
-	if sh, ok := h.(StreamingHandler); ok && !sh.Streams(r) {
+	if sh, ok := h.(backends.StreamingHandler); ok && !sh.Streams(r) {
 		defer cancel()
 		w := &fiberResponseWriter{header: make(http.Header)}
 		h.ServeHTTP(w, r)

@@ -1,4 +1,4 @@
-package backends_test
+package ginbackend_test
 
 import (
 	"errors"
@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authwire/authwire/backends/ginbackend"
+	"github.com/authwire/authwire/backends/internal/adaptertest"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
@@ -28,7 +31,7 @@ func ginHarness(name string, configure func(*gin.Engine), expect map[string]int)
 			for _, r := range s.Routes() {
 				chain := []gin.HandlerFunc{}
 				if len(r.Rule) > 0 {
-					chain = append(chain, backends.GinRule(a.Rule(r.Rule...)))
+					chain = append(chain, ginbackend.Rule(a.Rule(r.Rule...)))
 				}
 				chain = append(chain, func(c *gin.Context) {
 					v, _ := c.Get(auth.LocalsKey)
@@ -108,21 +111,6 @@ func TestGinConformanceNoRedirects(t *testing.T) {
 }
 
 // ginDo serves one request with engine and returns the recorder.
-func ginDo(engine http.Handler, method, target, user, pass string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	rec := httptest.NewRecorder()
-	engine.ServeHTTP(rec, req)
-	return rec
-}
-
-var testUsers = []auth.Option{
-	auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
-	auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),
-}
-
 func TestGinRefusesRoutesRegisteredBeforeInstall(t *testing.T) {
 	for name, setup := range map[string]func(e *gin.Engine){
 		"GET route":     func(e *gin.Engine) { e.GET("/early", func(*gin.Context) {}) },
@@ -136,7 +124,7 @@ func TestGinRefusesRoutesRegisteredBeforeInstall(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := gin.New()
 			setup(e)
-			a, err := auth.New(e, testUsers...)
+			a, err := auth.New(e, adaptertest.Users()...)
 			if !errors.Is(err, backends.ErrRoutesBeforeGuard) || a != nil {
 				t.Fatalf("New = %v, %v; want an error wrapping ErrRoutesBeforeGuard", a, err)
 			}
@@ -157,18 +145,18 @@ func TestGinAllowsMiddlewareAndNoRouteBeforeInstall(t *testing.T) {
 	var seen []int
 	e.Use(func(c *gin.Context) { c.Next(); seen = append(seen, c.Writer.Status()) })
 	e.NoRoute(func(c *gin.Context) { c.String(http.StatusTeapot, "custom 404") })
-	a, err := auth.New(e, testUsers...)
+	a, err := auth.New(e, adaptertest.Users()...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.GET("/", func(c *gin.Context) { c.String(http.StatusOK, "home") })
-	if rec := ginDo(a.Handler(), "GET", "/nowhere", "", ""); rec.Code != http.StatusUnauthorized {
+	if rec := adaptertest.Do(a.Handler(), "GET", "/nowhere", "", ""); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("unknown path anonymous: %d, want 401 (the NoRoute handler ran unguarded?)", rec.Code)
 	}
-	if rec := ginDo(a.Handler(), "GET", "/nowhere", "admin", "admin"); rec.Code != http.StatusTeapot {
+	if rec := adaptertest.Do(a.Handler(), "GET", "/nowhere", "admin", "admin"); rec.Code != http.StatusTeapot {
 		t.Fatalf("unknown path admin: %d %q, want the custom 404", rec.Code, rec.Body)
 	}
-	if rec := ginDo(a.Handler(), "GET", "/", "", ""); rec.Code != http.StatusUnauthorized {
+	if rec := adaptertest.Do(a.Handler(), "GET", "/", "", ""); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("root anonymous: %d", rec.Code)
 	}
 	if want := []int{401, 418, 401}; !slices.Equal(seen, want) {
@@ -178,12 +166,12 @@ func TestGinAllowsMiddlewareAndNoRouteBeforeInstall(t *testing.T) {
 
 func TestGinNoRouteAfterInstallIsGuarded(t *testing.T) {
 	e := gin.New()
-	a, err := auth.New(e, testUsers...)
+	a, err := auth.New(e, adaptertest.Users()...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.NoRoute(func(c *gin.Context) { c.String(http.StatusOK, "secret fallback") })
-	if rec := ginDo(e, "GET", "/anything", "", ""); rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "secret") {
+	if rec := adaptertest.Do(e, "GET", "/anything", "", ""); rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "secret") {
 		t.Fatalf("NoRoute after New: %d %q", rec.Code, rec.Body)
 	}
 	_ = a
@@ -191,13 +179,13 @@ func TestGinNoRouteAfterInstallIsGuarded(t *testing.T) {
 
 func TestGinInstallErrors(t *testing.T) {
 	g := func(backends.Exchange) bool { return true }
-	if err := backends.NewGin(nil).Install(g); err == nil {
+	if err := ginbackend.New(nil).Install(g); err == nil {
 		t.Fatal("nil engine accepted")
 	}
-	if err := backends.NewGinGroup(gin.New(), nil).Install(g); err == nil {
+	if err := ginbackend.NewGroup(gin.New(), nil).Install(g); err == nil {
 		t.Fatal("nil group accepted")
 	}
-	b := backends.NewGin(gin.New())
+	b := ginbackend.New(gin.New())
 	if err := b.Install(nil); err == nil {
 		t.Fatal("nil guard accepted")
 	}
@@ -208,7 +196,7 @@ func TestGinInstallErrors(t *testing.T) {
 		t.Fatal("second guard accepted")
 	}
 	rec := httptest.NewRecorder()
-	backends.NewGin(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	ginbackend.New(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("nil engine served %d", rec.Code)
 	}
@@ -221,7 +209,7 @@ func TestGinGroup(t *testing.T) {
 	e := gin.New()
 	e.GET("/health", func(c *gin.Context) { c.String(http.StatusOK, "ok") }) // outside the group: allowed
 	api := e.Group("/api")
-	a, err := auth.New(backends.NewGinGroup(e, api), testUsers...)
+	a, err := auth.New(ginbackend.NewGroup(e, api), adaptertest.Users()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +222,7 @@ func TestGinGroup(t *testing.T) {
 		}
 		c.String(http.StatusOK, id.User)
 	})
-	api.GET("/admin", backends.GinRule(a.Rule(auth.OneOf("admin"))), func(c *gin.Context) { c.String(http.StatusOK, "admin area") })
+	api.GET("/admin", ginbackend.Rule(a.Rule(auth.OneOf("admin"))), func(c *gin.Context) { c.String(http.StatusOK, "admin area") })
 	for _, tc := range []struct {
 		target, user, pass string
 		status             int
@@ -247,7 +235,7 @@ func TestGinGroup(t *testing.T) {
 		{"/api/admin", "admin", "admin", 200, "admin area"},
 		{"/api/nowhere", "", "", 404, ""}, // documented: gin's 404 is not the group's
 	} {
-		rec := ginDo(a.Handler(), "GET", tc.target, tc.user, tc.pass)
+		rec := adaptertest.Do(a.Handler(), "GET", tc.target, tc.user, tc.pass)
 		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.body) {
 			t.Errorf("GET %s as %q: %d %q, want %d %q", tc.target, tc.user, rec.Code, rec.Body, tc.status, tc.body)
 		}
@@ -264,7 +252,7 @@ func TestGinGroupRefusesOverlappingRoutes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := gin.New()
 			e.GET(path, nop)
-			_, err := auth.New(backends.NewGinGroup(e, e.Group("/api")), testUsers...)
+			_, err := auth.New(ginbackend.NewGroup(e, e.Group("/api")), adaptertest.Users()...)
 			if !errors.Is(err, backends.ErrRoutesBeforeGuard) {
 				t.Fatalf("route %s before the /api group's guard: %v", path, err)
 			}
@@ -295,13 +283,13 @@ func TestGinRoutedPath(t *testing.T) {
 			cfg.set(e)
 			e.UnescapePathValues = false
 			var seen string
-			if err := backends.NewGin(e).Install(func(x backends.Exchange) bool { seen = x.Path(); return true }); err != nil {
+			if err := ginbackend.New(e).Install(func(x backends.Exchange) bool { seen = x.Path(); return true }); err != nil {
 				t.Fatal(err)
 			}
 			e.Any("/*all", func(c *gin.Context) { c.String(http.StatusOK, "%s", c.Param("all")) })
 			for _, target := range targets {
 				seen = ""
-				rec := ginDo(e, "GET", target, "", "")
+				rec := adaptertest.Do(e, "GET", target, "", "")
 				if rec.Code != http.StatusOK {
 					t.Errorf("%s: status %d", target, rec.Code)
 					continue

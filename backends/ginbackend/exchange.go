@@ -1,13 +1,16 @@
-package backends
+package ginbackend
 
 import (
 	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/authwire/authwire/backends"
+	"github.com/authwire/authwire/backends/internal/adapter"
 )
 
-// ginExchange is the Exchange of one gin request.
+// ginExchange is the backends.Exchange of one gin request.
 type ginExchange struct {
 	c      *gin.Context
 	engine *gin.Engine // for the routing settings; nil routes like gin's defaults
@@ -19,12 +22,12 @@ type ginExchange struct {
 	boxed any
 }
 
-// GinExchange returns the Exchange of a gin request, for code that answers
-// on authwire's behalf from inside a gin handler. Its Path is the path gin
+// Exchange returns the [backends.Exchange] of a gin request, for code
+// that answers on authwire's behalf from inside a gin handler. Its Path is the path gin
 // routes with its default settings (the decoded URL path); an engine with
 // UseRawPath, UseEscapedPath or RemoveExtraSlash routes differently, which
-// only the guard installed by [Gin] accounts for.
-func GinExchange(c *gin.Context) Exchange {
+// only the guard installed by [Backend] accounts for.
+func Exchange(c *gin.Context) backends.Exchange {
 	return &ginExchange{c: c}
 }
 
@@ -33,10 +36,10 @@ func (x *ginExchange) Method() string           { return x.c.Request.Method }
 func (x *ginExchange) Path() string             { return ginRoutedPath(x.engine, x.c.Request) }
 func (x *ginExchange) RawPath() string          { return x.c.Request.URL.RawPath }
 func (x *ginExchange) Header(name string) string {
-	return firstValue(headerValues(x.c.Request.Header, name))
+	return adapter.FirstValue(adapter.HeaderValues(x.c.Request.Header, name))
 }
 func (x *ginExchange) HeaderCount(name string) int {
-	return len(headerValues(x.c.Request.Header, name))
+	return len(adapter.HeaderValues(x.c.Request.Header, name))
 }
 func (x *ginExchange) Cookie(name string) string {
 	c, err := x.c.Request.Cookie(name)
@@ -72,7 +75,7 @@ func (x *ginExchange) Write(status int, contentType string, body []byte) {
 // key, so auth.FromContext(c.Request.Context()) finds it, and stores value
 // with c.Set(name, value) for c.Get.
 func (x *ginExchange) Attach(key any, name string, value any) {
-	x.c.Request = withValue(x.c.Request, key, value)
+	x.c.Request = adapter.WithValue(x.c.Request, key, value)
 	if name == "" {
 		return
 	}
@@ -84,4 +87,4 @@ func (x *ginExchange) Attach(key any, name string, value any) {
 
 func (x *ginExchange) Query() string { return x.c.Request.URL.RawQuery }
 
-func (x *ginExchange) Body(limit int) ([]byte, error) { return readBody(x.c.Request, limit) }
+func (x *ginExchange) Body(limit int) ([]byte, error) { return adapter.ReadBody(x.c.Request, limit) }
