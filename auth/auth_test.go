@@ -39,6 +39,9 @@ func newServer(t *testing.T, opts ...auth.Option) (*httptest.Server, *auth.Auth)
 	mux.HandleFunc("GET /csrf", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, a.CSRFToken(r.Context()))
 	})
+	mux.HandleFunc("GET /logout-form", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, string(a.LogoutForm(r.Context())))
+	})
 	mux.HandleFunc("GET /sid", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
 	})
@@ -235,6 +238,12 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"nil option", mux, []auth.Option{demoUsers, nil}},
 		{"nil verify func", mux, []auth.Option{auth.WithVerifyFunc(nil)}},
 		{"zero hash slots", mux, []auth.Option{demoUsers, auth.WithMaxConcurrentHashes(0)}},
+		{"Gin wildcard", mux, []auth.Option{demoUsers, auth.WithPublicRoutes("/static/*")}},
+		{"Gin parameter", mux, []auth.Option{demoUsers, auth.WithPublicRoutes("/user/:id/public")}},
+		{"route declared twice", mux, []auth.Option{demoUsers, auth.WithPublicRoutes("/a"), auth.WithPublicRoutes("/a")}},
+		{"socket route declared twice", mux, []auth.Option{demoUsers, auth.WithWebSocketRoutes("/ws", "/ws")}},
+		{"unknown app", struct{}{}, []auth.Option{demoUsers}},
+		{"nil mux", (*http.ServeMux)(nil), []auth.Option{demoUsers}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,6 +254,9 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 			if !errors.Is(err, auth.ErrInvalidConfig) {
 				t.Fatalf("error %v does not wrap ErrInvalidConfig", err)
 			}
+			if msg := err.Error(); strings.Count(msg, "auth:") > 1 || strings.Count(msg, "invalid configuration") > 1 {
+				t.Fatalf("the message repeats its prefix: %q", msg)
+			}
 		})
 	}
 	if _, err := auth.New(struct{}{}, demoUsers); !errors.Is(err, backends.ErrUnknownApp) {
@@ -253,6 +265,39 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 	var nilMux *http.ServeMux
 	if _, err := auth.New(nilMux, demoUsers); !errors.Is(err, backends.ErrUnknownApp) {
 		t.Fatalf("nil mux: %v", err)
+	}
+}
+
+// TestPatternErrorsSayHowToWriteIt checks that a Gin or Fiber spelling is
+// refused with the Flask and Go spellings in the message.
+func TestPatternErrorsSayHowToWriteIt(t *testing.T) {
+	_, err := auth.New(http.NewServeMux(), demoUsers, auth.WithPublicRoutes("/static/*"))
+	if !errors.Is(err, auth.ErrBadPattern) || !strings.Contains(err.Error(), "<path:rest>") || !strings.Contains(err.Error(), "{rest...}") {
+		t.Fatalf("New with /static/*: %v", err)
+	}
+	_, a := newServer(t, demoUsers, auth.WithPublicRoutes("/a"))
+	if err := a.AddPublicRoutes("/a"); !errors.Is(err, auth.ErrBadPattern) || !errors.Is(err, auth.ErrInvalidConfig) {
+		t.Fatalf("adding a public route twice: %v", err)
+	}
+}
+
+// TestIdentityGroupsNeverNil checks that a user without groups has an
+// empty list, which encodes as [] rather than null.
+func TestIdentityGroupsNeverNil(t *testing.T) {
+	mux := http.NewServeMux()
+	a, err := auth.New(mux, auth.WithUsers(map[string]string{"solo": "pw"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(auth.FromContext(r.Context()).Groups)
+	})
+	req := httptest.NewRequest("GET", "/", nil)
+	req.SetBasicAuth("solo", "pw")
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	if got := strings.TrimSpace(rec.Body.String()); got != "[]" {
+		t.Fatalf("groups of a user without groups encode as %s", got)
 	}
 }
 
@@ -333,7 +378,7 @@ func TestWebSocketRoutesLetFailedHandshakesThroughAnonymously(t *testing.T) {
 	}
 }
 
-func TestOpenRoutesSeeIdentityWhenThereIsOne(t *testing.T) {
+func TestOptionalAuthRoutesSeeIdentityWhenThereIsOne(t *testing.T) {
 	srv, a := newServer(t, demoUsers, auth.WithOptionalAuthRoutes("/open/{name}"))
 	for _, tt := range []struct {
 		rq      request
@@ -355,6 +400,6 @@ func TestOpenRoutesSeeIdentityWhenThereIsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := do(t, srv, request{path: "/open2"}); got.status != 200 {
-		t.Fatalf("added open route: %d", got.status)
+		t.Fatalf("added optional-auth route: %d", got.status)
 	}
 }

@@ -62,7 +62,7 @@ func newStaticCredentials(entries []userEntry, hashed bool) (*staticCredentials,
 		if hashed {
 			var err error
 			if p, err = parseStoredHash(e.secret); err != nil {
-				return nil, fmt.Errorf("%w: user %q: %w", ErrInvalidConfig, e.name, err)
+				return nil, invalidConfig(fmt.Errorf("user %q: %w", e.name, err))
 			}
 		}
 		s.users[e.name] = p

@@ -1,6 +1,8 @@
 // Package auth is the backend-neutral core of authwire: it decides who is
-// calling (Basic credentials today; sessions, OIDC and forward headers build
-// on the same chain) and whether they may pass.
+// calling (Basic credentials, session cookies from the login form or a
+// Basic login, OIDC, trusted forward-auth headers, or an Authenticator of
+// your own, tried in order) and whether they may pass (public and
+// optional-auth routes, group rules).
 //
 // One call installs the guard on an application:
 //
@@ -12,9 +14,10 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	log.Fatal(http.ListenAndServe("127.0.0.1:8050", a.Handler()))
+//	log.Fatal(http.ListenAndServe("127.0.0.1:8050", a.Handler())) // a.Handler(), not mux
 //
 // Handlers read the caller with [FromContext]. Nothing in this package
-// knows a particular web framework: the adapters in package backends speak
-// to net/http, Gin and Fiber.
+// knows a particular web framework: package backends adapts net/http, and
+// packages backends/ginbackend and backends/fiberbackend adapt Gin and
+// Fiber when imported.
 package auth

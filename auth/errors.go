@@ -26,8 +26,9 @@ var (
 var ErrInvalidConfig = errors.New("auth: invalid configuration")
 
 // invalidConfig wraps err as a configuration error: errors.Is finds both
-// ErrInvalidConfig and err, and the message says "invalid configuration"
-// once, without repeating the "auth: " that err's own message starts with.
+// ErrInvalidConfig and err, and the message says "auth: invalid
+// configuration" once, without the "auth: " (or "backends: ") prefixes
+// of the errors err wraps.
 func invalidConfig(err error) error { return &configError{err} }
 
 // configError is what invalidConfig makes.
@@ -36,7 +37,7 @@ type configError struct{ err error }
 func (e *configError) Error() string {
 	msg := e.err.Error()
 	for _, p := range [...]string{"auth: ", "backends: "} {
-		msg = strings.TrimPrefix(msg, p)
+		msg = strings.ReplaceAll(msg, p, "")
 	}
 	return ErrInvalidConfig.Error() + ": " + msg
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,27 @@ func TestGorillaFilesystemStoreEndToEnd(t *testing.T) {
 	replay.setCookie(auth.DefaultSessionCookie, cookie)
 	if got := replay.do("GET", "/", nil, jsonAccept); got.status != 401 {
 		t.Fatalf("replay after logout: %d", got.status)
+	}
+}
+
+// TestLogoutForm submits the form LogoutForm renders, as a browser would:
+// its action and token log the session out.
+func TestLogoutForm(t *testing.T) {
+	srv, _, _ := sessionServer(t)
+	b := newBrowser(t, srv)
+	if got := b.do("GET", "/logout-form", nil, nil); got.status == 200 && got.body != "" {
+		t.Fatalf("an anonymous caller got a logout form: %q", got.body)
+	}
+	b.login("admin", "admin", "/")
+	form := b.do("GET", "/logout-form", nil, nil).body
+	m := regexp.MustCompile(`^<form method="post" action="([^"]+)" class="authwire-logout"><input type="hidden" name="csrf_token" value="([^"]+)"><button type="submit">Log out</button></form>$`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("logout form: %q", form)
+	}
+	if got := b.do("POST", m[1], url.Values{"csrf_token": {m[2]}}, nil); got.status != http.StatusSeeOther {
+		t.Fatalf("submitting the logout form: %d", got.status)
+	}
+	if got := b.do("GET", "/", nil, jsonAccept); got.status != http.StatusUnauthorized {
+		t.Fatalf("after the logout form: %d", got.status)
 	}
 }

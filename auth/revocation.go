@@ -86,9 +86,9 @@ func (m *MemoryRevocations) Revoked(_ context.Context, id string) (bool, error) 
 	return ok && until.After(now), nil
 }
 
-// Len returns the number of entries held, including expired ones not yet
-// swept, for tests and metrics.
-func (m *MemoryRevocations) Len() int {
+// len returns the number of entries held, including expired ones not yet
+// swept.
+func (m *MemoryRevocations) len() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return len(m.until)

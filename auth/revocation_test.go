@@ -84,8 +84,8 @@ func TestMemoryRevocationsRefuses(t *testing.T) {
 			t.Fatalf("Revoke with until %v: %v", until, err)
 		}
 	}
-	if revoked(t, m, "past") || m.Len() != 0 {
-		t.Fatalf("an until in the past was recorded (Len %d)", m.Len())
+	if revoked(t, m, "past") || m.len() != 0 {
+		t.Fatalf("an until in the past was recorded (Len %d)", m.len())
 	}
 }
 
@@ -97,8 +97,8 @@ func TestMemoryRevocationsSweep(t *testing.T) {
 	for i := range n {
 		_ = m.Revoke(ctx, fmt.Sprint("old", i), clk.Now().Add(time.Minute))
 	}
-	if m.Len() != n {
-		t.Fatalf("Len = %d, want %d", m.Len(), n)
+	if m.len() != n {
+		t.Fatalf("Len = %d, want %d", m.len(), n)
 	}
 	clk.Advance(2 * time.Minute)
 	if revoked(t, m, "old0") {
@@ -109,7 +109,7 @@ func TestMemoryRevocationsSweep(t *testing.T) {
 	limit := m.sweepAt
 	for i := 0; ; i++ {
 		_ = m.Revoke(ctx, fmt.Sprint("new", i), clk.Now().Add(time.Hour))
-		if l := m.Len(); l == i+1 {
+		if l := m.len(); l == i+1 {
 			break
 		} else if l > limit || i > limit {
 			t.Fatalf("after %d writes Len = %d, threshold %d: not swept", i+1, l, limit)
@@ -137,7 +137,7 @@ func TestMemoryRevocationsBoundedUnderChurn(t *testing.T) {
 	for i := range 100_000 {
 		_ = m.Revoke(ctx, fmt.Sprint(i), clk.Now().Add(live*time.Second))
 		clk.Advance(time.Second)
-		if l := m.Len(); l > bound {
+		if l := m.len(); l > bound {
 			t.Fatalf("after %d writes Len = %d, want <= %d", i+1, l, bound)
 		}
 	}
@@ -153,7 +153,7 @@ func TestMemoryRevocationsSweepDropsExpiredEntry(t *testing.T) {
 		_ = m.Revoke(ctx, fmt.Sprint("live", i), clk.Now().Add(time.Hour))
 	}
 	// The write that reached the threshold swept "gone".
-	if l := m.Len(); l != minRevocationSweep-1 {
+	if l := m.len(); l != minRevocationSweep-1 {
 		t.Fatalf("Len = %d, want %d", l, minRevocationSweep-1)
 	}
 	m.mu.RLock()
@@ -182,7 +182,7 @@ func TestMemoryRevocationsConcurrent(t *testing.T) {
 					return
 				}
 				_, _ = m.Revoked(ctx, fmt.Sprint(g+1, "-", i))
-				_ = m.Len()
+				_ = m.len()
 				if i%50 == 0 {
 					clk.Advance(time.Second)
 				}

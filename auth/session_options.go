@@ -12,8 +12,10 @@ type SessionConfig struct {
 	// Keys are the cookie store's key pairs (hash key, block key), newest
 	// pair first: new cookies use the first pair, and cookies made under
 	// any pair are read, so keys can be rotated without logging everyone
-	// out. Make a pair with [GenerateKeyPair], or derive pairs from a
-	// passphrase with [KeysFromSecret]. Required unless Store is set.
+	// out. Make a random pair with [GenerateKeyPair] (hash, block :=
+	// auth.GenerateKeyPair(); Keys: [][]byte{hash, block}), or derive
+	// pairs from passphrases with [KeysFromSecrets]. Required unless Store
+	// is set.
 	Keys [][]byte
 	// Store keeps the sessions. Default: a [CookieStore] with Keys.
 	Store SessionStore
@@ -136,8 +138,12 @@ func WithoutRegulation() Option {
 }
 
 // WithTrustedProxies lists the proxies (CIDRs or single addresses) whose
-// X-Forwarded-For is believed when finding the client address for
-// regulation. Default: none; the TCP peer is the client.
+// forwarding headers are believed: X-Forwarded-For when finding the
+// client address for brute-force regulation, and, for the forward-auth
+// endpoint ([WithForwardAuth]), the X-Forwarded-* and X-Original-*
+// headers that say which request a proxy asks about. Default: none; the
+// TCP peer is the client, and forward-auth requests from elsewhere are
+// judged without those headers.
 func WithTrustedProxies(cidrs ...string) Option {
 	return func(c *config) error {
 		p, err := parseTrustedProxies(cidrs)

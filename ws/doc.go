@@ -2,22 +2,22 @@
 // behind the guard of package auth, the same way on net/http, Gin and
 // Fiber.
 //
-// A [Server] turns a [Handler] into an http.Handler that upgrades only
+// A [Server] serves a [Func] for each socket it accepts, and upgrades only
 // callers whose identity (from the session cookie, a Basic header or any
-// other authenticator of the guard) meets the route's requirements, and
-// keeps every accepted socket in a hub, by session and by user, so that
-// a session that ends closes its sockets at once:
+// other authenticator of the guard) meets the route's requirements. It
+// keeps every accepted socket in a hub, by session and by user, so that a
+// session that ends closes its sockets at once:
 //
-//	a, _ := auth.New(mux, auth.WithUsers(users), auth.WithSessions(cfg),
-//		auth.WithWebSocketRoutes("/ws/echo"))
+//	a, _ := auth.New(mux, auth.WithUsers(users), auth.WithSessions(cfg))
 //	s, _ := ws.New(a, ws.Config{})
-//	mux.Handle("GET /ws/echo", s.Handler(echo))
+//	err := s.Mount(mux, "/ws/echo", echo)
 //
-// On Gin, mount it with engine.GET("/ws/echo", gin.WrapH(s.Handler(echo)));
-// on Fiber with app.Get("/ws/echo", backends.FiberWebSocket(s.Handler(echo)))
-// (Fiber's adaptor.HTTPHandler cannot hijack a connection). On shutdown,
-// call [Server.Shutdown] before shutting the HTTP server down: neither
-// net/http nor Fiber waits for hijacked connections.
+// [Server.Mount] registers the socket and declares its path to the guard
+// in one call. On Gin, pass ginbackend.Router(engine); on Fiber,
+// fiberbackend.Router(app), which serves the socket through fasthttp's
+// hijack (Fiber's adaptor.HTTPHandler cannot hijack a connection). On
+// shutdown, call [Server.Shutdown] before shutting the HTTP server down:
+// neither net/http nor Fiber waits for hijacked connections.
 //
 // # Close codes
 //
@@ -33,14 +33,16 @@
 //	1011 internal error         the handler panicked: reconnect later
 //
 // A cross-origin handshake is refused with HTTP 403 before anything is
-// accepted (the design's "1008, or reject with 403 before accepting"):
+// accepted, rather than accepted and closed with 1008 (policy violation):
 // same-host pages and the hosts of [Config.OriginPatterns] may connect.
 // Non-browser clients can ask for plain 401 and 403 answers with
 // [Config.RejectWithHTTP].
 //
-// For the guard to let an unauthenticated handshake reach the handler,
-// declare the socket paths with auth.WithWebSocketRoutes; on other paths
-// the guard refuses it with HTTP 401, which a browser sees as 1006.
+// For the guard to let an unauthenticated handshake reach the handler, the
+// socket's path must be declared to it as a WebSocket route: Mount does
+// that. A handler mounted by hand ([Server.Handler]) needs auth.Auth's
+// AddWebSocketRoutes, or the guard refuses such a handshake with HTTP 401,
+// which a browser sees as 1006.
 //
 // # Closing on logout, revocation and expiry
 //

@@ -27,12 +27,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// A 16 KiB read buffer lets request headers up to that size reach
-	// authwire, which answers an oversized Authorization header with 431
-	// itself. With Fiber's default of 4 KiB, fasthttp answers before any
-	// handler and closes the connection, which a client still sending
-	// may see as a reset instead of the answer.
-	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadTimeout: 30 * time.Second, ReadBufferSize: 16 << 10})
+	// A 16 KiB read buffer, as the other demos' servers, lets request
+	// headers up to that size reach authwire, which answers an oversized
+	// Authorization header with its own 431 (JSON, no-store). With Fiber's
+	// default of 4 KiB, fasthttp answers before any handler, in plain
+	// text, and closes the connection, which a client still sending may
+	// see as a reset instead of the answer.
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadTimeout: 30 * time.Second, ReadBufferSize: demo.MaxHeaderBytes})
 
 	// auth.New before any route: the guard then covers every route and
 	// every unknown path.

@@ -13,6 +13,12 @@ import (
 	"time"
 )
 
+// MaxHeaderBytes bounds the request headers each demo's server reads, the
+// same on every backend (Fiber's ReadBufferSize): up to it authwire
+// decides, and answers an oversized Authorization header with its JSON
+// 431; beyond it the server itself answers 431 before any handler runs.
+const MaxHeaderBytes = 16 << 10
+
 // Main runs a demo until SIGINT or SIGTERM and exits non-zero on error.
 func Main(name string, run func(ctx context.Context, getenv func(string) string, stdout io.Writer) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,7 +65,7 @@ func ServeUntil(ctx context.Context, serve func() error, shutdown func(context.C
 // live's sockets first (http.Server.Shutdown does not wait for hijacked
 // connections) and letting go of Redis last.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, live *Live) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
 	return ServeUntil(ctx, func() error { return srv.Serve(ln) }, func(ctx context.Context) error {
 		return errors.Join(live.Shutdown(ctx), srv.Shutdown(ctx), live.Close())
 	})
