@@ -191,6 +191,20 @@ func TestGuardAnswersJSONErrorShape(t *testing.T) {
 	}
 }
 
+// TestHTMLErrorPagesAreNotFramed checks the pages the guard answers a
+// browser with: never cached, never framed, running nothing.
+func TestHTMLErrorPagesAreNotFramed(t *testing.T) {
+	srv, _ := newServer(t, demoUsers)
+	got := do(t, srv, request{path: "/admin", user: "viewer", pass: "viewer123", headers: map[string]string{"Accept": "text/html"}})
+	if got.status != http.StatusForbidden || !strings.HasPrefix(got.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("viewer's browser on /admin: %d %q", got.status, got.header.Get("Content-Type"))
+	}
+	if got.header.Get("Cache-Control") != "no-store" || got.header.Get("X-Frame-Options") != "DENY" ||
+		!strings.Contains(got.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("HTML error page headers: %v", got.header)
+	}
+}
+
 func TestAddPublicRoutes(t *testing.T) {
 	srv, a := newServer(t, demoUsers)
 	if got := do(t, srv, request{path: "/healthz"}); got.status != 401 {

@@ -73,10 +73,13 @@ func wantsHTML(x backends.Exchange) bool {
 }
 
 // send writes r, as HTML for browsers and JSON for everyone else. Error
-// responses are never cached.
+// responses are never cached, and an HTML one is never framed and runs
+// nothing.
 func send(x backends.Exchange, r reply) {
 	x.SetHeader("Cache-Control", "no-store")
 	if wantsHTML(x) {
+		x.SetHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+		x.SetHeader("X-Frame-Options", "DENY")
 		x.Write(r.status, "text/html; charset=utf-8", r.html)
 		return
 	}

@@ -59,6 +59,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	})
 	app.Get("/", func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
+		for _, h := range demo.PageHeaders() {
+			c.Set(h[0], h[1])
+		}
 		c.Type("html", "utf-8")
 		return c.Send(demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})

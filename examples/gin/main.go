@@ -57,6 +57,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	})
 	get("/", func(c *gin.Context) {
 		ctx := c.Request.Context()
+		for _, h := range demo.PageHeaders() {
+			c.Header(h[0], h[1])
+		}
 		c.Data(http.StatusOK, "text/html; charset=utf-8", demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})
 	get("/api/whoami", func(c *gin.Context) { c.JSON(http.StatusOK, demo.WhoAmI(auth.FromContext(c.Request.Context()))) })

@@ -65,6 +65,9 @@ func routes(mux *http.ServeMux, a *auth.Auth) {
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		for _, h := range demo.PageHeaders() {
+			w.Header().Set(h[0], h[1])
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})

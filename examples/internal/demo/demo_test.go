@@ -228,6 +228,12 @@ func checkDemo(t *testing.T, base string) {
 	}
 	dash := get(t, b, base+"/", html)
 	expect("dashboard", dash, 200, `id="user">admin<`)
+	for _, page := range []result{dash, page} {
+		if page.header.Get("Cache-Control") != "no-store" || page.header.Get("X-Frame-Options") != "DENY" ||
+			!strings.Contains(page.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("a page with a CSRF token may be cached or framed: %v", page.header)
+		}
+	}
 	m = csrfField.FindStringSubmatch(dash.body)
 	if m == nil {
 		t.Fatal("no logout token on the dashboard")

@@ -16,6 +16,21 @@ var dashboardHTML string
 
 var dashboard = template.Must(template.New("dashboard").Parse(dashboardHTML))
 
+// PageHeaders returns the response headers of the demo's own pages, which
+// carry a CSRF token and a user's data: never cached, never framed, and
+// scripts, styles and connections from this origin only (the dashboard's
+// inline script and style, client.js and the callbacks socket).
+func PageHeaders() [][2]string {
+	return [][2]string{
+		{"Cache-Control", "no-store"},
+		{"X-Frame-Options", "DENY"},
+		{"Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
+			"img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+		{"X-Content-Type-Options", "nosniff"},
+		{"Referrer-Policy", "same-origin"},
+	}
+}
+
 // Dashboard renders the home page for id; csrf is the logout token.
 func Dashboard(id *auth.Identity, csrf string) []byte {
 	var b bytes.Buffer
