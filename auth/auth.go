@@ -21,6 +21,7 @@ type Auth struct {
 	folding   routeFolding
 	replies   replies
 	log       *slog.Logger
+	proxies   trustedProxies
 
 	publicMu sync.Mutex // serialises AddPublicRoutes and AddWebSocketRoutes
 	public   atomic.Pointer[routeSet]

@@ -8,7 +8,7 @@ import (
 
 // build turns a validated configuration into an Auth.
 func build(cfg *config) (*Auth, error) {
-	a := &Auth{replies: newReplies(), log: cfg.log}
+	a := &Auth{replies: newReplies(), log: cfg.log, proxies: cfg.proxies}
 	a.anonymous = context.WithValue(context.Background(), guardedKey{}, a)
 	routes, err := compileRoutes(cfg.public)
 	if err != nil {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strings"
 
@@ -176,4 +177,24 @@ func parseHostAddr(s string) netip.Addr {
 // one host has one form.
 func normalAddr(a netip.Addr) netip.Addr {
 	return a.Unmap().WithZone("")
+}
+
+// ClientAddr returns the network of the client that sent r, as brute-force
+// regulation charges it: the TCP peer, or, when the peer is a proxy listed
+// in [WithTrustedProxies], the client it names in X-Forwarded-For or
+// X-Real-IP. An IPv6 client is its /64, since one host usually holds the
+// whole prefix; an IPv4 client is its single address. A peer that is not
+// an IP address (a Unix socket) gives the zero Prefix, one shared
+// "unknown" client. Package ws caps anonymous sockets by it.
+func (a *Auth) ClientAddr(r *http.Request) netip.Prefix {
+	addr := normalAddr(a.proxies.clientAddr(backends.HTTPExchange(nil, r)))
+	bits := 32
+	switch {
+	case !addr.IsValid():
+		return netip.Prefix{}
+	case addr.Is6():
+		bits = 64
+	}
+	p, _ := addr.Prefix(bits)
+	return p
 }

@@ -16,6 +16,7 @@ const (
 	CodeTimeout         = "timeout"
 	CodeCancelled       = "cancelled"
 	CodeUnavailable     = "unavailable"
+	CodeTooMany         = "too_many"
 )
 
 // Error is a callback failure the client sees as it is. A callback that
@@ -53,6 +54,8 @@ func status(code string) int {
 		return http.StatusServiceUnavailable
 	case CodeCancelled:
 		return 499 // client closed request, as nginx says
+	case CodeTooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

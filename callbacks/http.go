@@ -108,6 +108,8 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		var release func()
 		ctx, release = r.bindSession(ctx, id.SessionID)
 		defer release()
+	} else {
+		ctx = withClient(ctx, r.auth.ClientAddr(req))
 	}
 	if cb.Stream != nil {
 		r.serveStream(ctx, w, cb, args)

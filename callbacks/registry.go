@@ -110,6 +110,13 @@ type Config struct {
 	// together; further calls wait for a slot (within their timeout).
 	// Default 1024.
 	MaxConcurrent int
+	// MaxConcurrentPerCaller bounds the calls running at once for one
+	// caller, all transports and sockets together: one user (per
+	// provider) when logged in, else one client network (auth.Auth's
+	// ClientAddr). A call over it is refused at once with "too_many"
+	// (HTTP 429), so that one caller cannot hold every slot of
+	// MaxConcurrent while others wait. Default: MaxConcurrent / 4.
+	MaxConcurrentPerCaller int
 	// MaxConcurrentPerSocket bounds the calls running at once on one
 	// WebSocket. Further calls wait for a slot; as many again may wait
 	// while the socket is still read (so cancel frames, pings and a
@@ -137,6 +144,9 @@ type Registry struct {
 	log     *slog.Logger
 	ws      *ws.Server
 	auth    *auth.Auth
+
+	callersMu sync.Mutex
+	callers   map[string]int // calls running, by caller (see callerKey)
 }
 
 // New creates a registry served at cfg.Prefix and declares its routes to
@@ -163,10 +173,11 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 	set(&cfg.MaxArgsBytes, 64<<10)
 	set(&cfg.MaxConcurrent, 1024)
 	set(&cfg.MaxConcurrentPerSocket, 64)
+	set(&cfg.MaxConcurrentPerCaller, max(1, cfg.MaxConcurrent/4))
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if cfg.MaxArgsBytes < 0 || cfg.MaxConcurrent < 0 || cfg.MaxConcurrentPerSocket < 0 || cfg.Timeout < 0 {
+	if cfg.MaxArgsBytes < 0 || cfg.MaxConcurrent < 0 || cfg.MaxConcurrentPerSocket < 0 || cfg.MaxConcurrentPerCaller < 0 || cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative callbacks limit", auth.ErrInvalidConfig)
 	}
 	if cfg.Logger == nil {
@@ -188,7 +199,9 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 		log:   cfg.Logger,
 		ws:    sockets,
 		auth:  a,
-		ends:  make(map[string]map[*context.CancelCauseFunc]struct{}),
+
+		callers: make(map[string]int),
+		ends:    make(map[string]map[*context.CancelCauseFunc]struct{}),
 	}
 	// A session's sockets are closed by the ws server when it ends; its
 	// HTTP calls in progress end here.

@@ -55,7 +55,12 @@ func (r *Registry) admit(ctx context.Context, cb *Callback) (callCtx *callContex
 	if timeout == 0 {
 		timeout = r.cfg.Timeout
 	}
+	caller := callerKey(ctx)
+	if !r.enterCaller(caller) {
+		return nil, nil, NewError(CodeTooMany, "too many calls of yours are running; wait for one to end")
+	}
 	if !r.track(&r.running) {
+		r.leaveCaller(caller)
 		return nil, nil, NewError(CodeUnavailable, "server shutting down")
 	}
 	callCtx = newCallContext(ctx, time.Now().Add(timeout))
@@ -72,6 +77,7 @@ func (r *Registry) admit(ctx context.Context, cb *Callback) (callCtx *callContex
 			unlink()
 			callCtx.end()
 			r.running.Done()
+			r.leaveCaller(caller)
 			return nil, nil, e
 		}
 	}
@@ -79,6 +85,7 @@ func (r *Registry) admit(ctx context.Context, cb *Callback) (callCtx *callContex
 		unlink()
 		<-r.slots
 		r.running.Done()
+		r.leaveCaller(caller)
 	}
 	return callCtx, release, nil
 }

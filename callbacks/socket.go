@@ -17,6 +17,12 @@ import (
 // authenticates the handshake; anonymous sockets are accepted and may call
 // public callbacks.
 func (r *Registry) serveSocket(w http.ResponseWriter, req *http.Request) {
+	if auth.FromContext(req.Context()) == nil {
+		// An anonymous socket's calls count against its client's network
+		// (see Config.MaxConcurrentPerCaller); the socket's context keeps
+		// the request's values.
+		req = req.WithContext(withClient(req.Context(), r.auth.ClientAddr(req)))
+	}
 	r.ws.PublicHandler(r.session).ServeHTTP(w, req)
 }
 

@@ -32,6 +32,7 @@ const (
 	reasonForbidden    = "forbidden"
 	reasonShutdown     = "server shutting down"
 	reasonInternal     = "internal error"
+	reasonTooMany      = "too many anonymous sockets from this client"
 )
 
 // Causes of a handler context's cancellation other than a close the server

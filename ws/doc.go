@@ -30,6 +30,8 @@
 //	4403 StatusForbidden        logged in, but a group requirement failed:
 //	                            do not retry
 //	1001 going away             the server is shutting down: reconnect later
+//	1013 try again later        an anonymous socket over
+//	                            Config.MaxAnonymousPerClient
 //	1011 internal error         the handler panicked: reconnect later
 //
 // A cross-origin handshake is refused with HTTP 403 before anything is

@@ -1,6 +1,9 @@
 package ws
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // endedTTL is how long the hub remembers a session that ended. A socket
 // whose handshake was authenticated just before the session ended, but
@@ -20,6 +23,7 @@ type hub struct {
 	all       map[*socket]struct{}
 	bySession map[string]map[*socket]struct{}
 	byUser    map[string]map[*socket]struct{}
+	anonymous map[netip.Prefix]int // open anonymous sockets by client network
 
 	ended   map[string]time.Time // session ID → until when to remember it
 	sweepAt int                  // len(ended) at which the next insert sweeps
@@ -34,6 +38,7 @@ func newHub() hub {
 		all:       make(map[*socket]struct{}),
 		bySession: make(map[string]map[*socket]struct{}),
 		byUser:    make(map[string]map[*socket]struct{}),
+		anonymous: make(map[netip.Prefix]int),
 		ended:     make(map[string]time.Time),
 		sweepAt:   minEndedSweep,
 	}
@@ -43,9 +48,10 @@ func newHub() hub {
 type addResult int
 
 const (
-	added        addResult = iota
-	shuttingDown           // the server is shutting down: close with 1001
-	sessionEnded           // its session ended meanwhile: close with 4401
+	added            addResult = iota
+	shuttingDown               // the server is shutting down: close with 1001
+	sessionEnded               // its session ended meanwhile: close with 4401
+	tooManyAnonymous           // its client has MaxAnonymousPerClient open: close with 1013
 )
 
 // enter counts a request that may accept a socket; it is false once the
@@ -83,6 +89,12 @@ func (s *Server) add(sk *socket) addResult {
 			return sessionEnded
 		}
 	}
+	if sk.id == nil {
+		if max := s.cfg.MaxAnonymousPerClient; max > 0 && h.anonymous[sk.client] >= max {
+			return tooManyAnonymous
+		}
+		h.anonymous[sk.client]++
+	}
 	h.all[sk] = struct{}{}
 	if sk.id != nil {
 		insert(h.bySession, sk.id.SessionID, sk)
@@ -96,10 +108,15 @@ func (s *Server) remove(sk *socket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := &s.hub
+	if _, ok := h.all[sk]; !ok {
+		return
+	}
 	delete(h.all, sk)
 	if sk.id != nil {
 		drop(h.bySession, sk.id.SessionID, sk)
 		drop(h.byUser, sk.id.User, sk)
+	} else if h.anonymous[sk.client]--; h.anonymous[sk.client] <= 0 {
+		delete(h.anonymous, sk.client)
 	}
 }
 

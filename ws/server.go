@@ -21,6 +21,8 @@ const (
 	DefaultReadLimit    = 64 << 10
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultPingInterval = 30 * time.Second
+
+	DefaultMaxAnonymousPerClient = 32
 )
 
 // Config configures a [Server]. The zero value is ready to use: same-host
@@ -49,6 +51,13 @@ type Config struct {
 	// PingInterval is how often an idle socket is pinged, to find peers
 	// that vanished without closing. Negative turns pings off. Default: 30 s.
 	PingInterval time.Duration
+	// MaxAnonymousPerClient bounds the anonymous sockets (of a
+	// PublicHandler) open at once from one client network, as auth.Auth's
+	// ClientAddr finds it (one IPv4 address, one IPv6 /64). A socket over
+	// it is accepted and closed at once with 1013 (try again later), and
+	// the client's other sockets and everyone else's go on. Sockets with
+	// an identity are not counted. Negative: no bound. Default: 32.
+	MaxAnonymousPerClient int
 	// Logger receives panics of handlers and other failures. Default:
 	// slog.Default().
 	Logger *slog.Logger
@@ -128,6 +137,9 @@ func (c *Config) defaults() error {
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
+	}
+	if c.MaxAnonymousPerClient == 0 {
+		c.MaxAnonymousPerClient = DefaultMaxAnonymousPerClient
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 type socket struct {
 	srv    *Server
 	id     *auth.Identity // nil for an anonymous socket of a PublicHandler
+	client netip.Prefix   // an anonymous socket's client network (auth.Auth's ClientAddr)
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	conn   *websocket.Conn

@@ -141,6 +141,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sk := newSocket(s, r.Context(), id)
+	if id == nil {
+		sk.client = s.auth.ClientAddr(r)
+	}
 	uw := &upgradeWriter{ResponseWriter: w, closed: sk.connClosed}
 	c, err := websocket.Accept(uw, r, &s.accept)
 	if err != nil {
@@ -169,6 +172,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case sessionEnded:
 		sk.finish(StatusUnauthenticated, reasonEnded)
+		return
+	case tooManyAnonymous:
+		sk.finish(websocket.StatusTryAgainLater, reasonTooMany)
 		return
 	}
 	code, reason := websocket.StatusNormalClosure, ""

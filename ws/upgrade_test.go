@@ -191,3 +191,43 @@ func TestPublicHandler(t *testing.T) {
 		mustEcho(t, anon) // anonymous sockets belong to no session
 	})
 }
+
+// TestAnonymousSocketsPerClient checks the bound on one client's
+// anonymous sockets: the one over it is closed with 1013, sockets with an
+// identity are not counted, and a closed socket frees its place.
+func TestAnonymousSocketsPerClient(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		app := newTestApp(t, be, Config{MaxAnonymousPerClient: 2})
+		var open []*websocket.Conn
+		for range 2 {
+			c := app.mustDial("/ws/public", nil)
+			app.next(app.started, "start")
+			if got := mustRead(t, c); got != "anonymous" {
+				t.Fatalf("greeting %q", got)
+			}
+			open = append(open, c)
+		}
+		expectClose(t, app.mustDial("/ws/public", nil), websocket.StatusTryAgainLater)
+
+		cookie, _ := app.login("viewer", "viewer123")
+		c := app.mustDial("/ws/public", cookieHeader(cookie))
+		app.next(app.started, "start")
+		if got := mustRead(t, c); got != "viewer" {
+			t.Fatalf("a logged-in socket over the anonymous bound: %q", got)
+		}
+		mustEcho(t, open[0])
+
+		open[1].Close(websocket.StatusNormalClosure, "")
+		app.next(app.ended, "end")
+		for deadline := time.Now().Add(waitFor); app.s.Len() != 2; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d sockets still open", app.s.Len())
+			}
+		}
+		again := app.mustDial("/ws/public", nil)
+		app.next(app.started, "start")
+		if got := mustRead(t, again); got != "anonymous" {
+			t.Fatalf("after a socket closed: %q", got)
+		}
+	})
+}
