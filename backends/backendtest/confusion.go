@@ -72,6 +72,9 @@ func ConfusionCases() []ConfusionCase {
 		{Name: "NUL after admin", Target: "/admin%00", Status: 401},
 		{Name: "fragment", Target: "/public/x#/../admin", Status: 401},
 		{Name: "query", Target: "/public/x?/../admin", Status: 200},
+		{Name: "public path in the query", Target: "/admin?/public/x", Status: 401},
+		{Name: "public path in a query value", Target: "/admin?next=/public/x", Status: 401},
+		{Name: "public path in a fragment", Target: "/admin#/public/x", Status: 401},
 		{Name: "absolute form", Target: "http://127.0.0.1/admin", Status: 401},
 	}
 }

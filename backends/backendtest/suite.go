@@ -47,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("login form", func(t *testing.T) { checkLoginForm(t, h) })
 	t.Run("forward auth", func(t *testing.T) { checkForwardAuth(t, h) })
 	t.Run("oidc", func(t *testing.T) { checkOIDC(t, h) })
+	t.Run("bug classes", func(t *testing.T) { checkBugClasses(t, h) })
 }
 
 // want is what a basic case expects.
