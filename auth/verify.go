@@ -39,16 +39,7 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 	// the lookup, a success is cached under the older generation and
 	// discarded, never the other way round.
 	gen := v.src.generation()
-	var stored storedPassword
-	var known bool
-	if s, ok := v.src.(*staticCredentials); ok {
-		stored, known = s.users[string(user)] // no copy of user needed
-	} else {
-		stored, known = v.src.lookup(string(user))
-	}
-	if !known {
-		stored = v.src.dummy()
-	}
+	stored, known := v.lookup(user)
 	if !stored.expensive() {
 		ok := stored.verify(password)
 		return ok && known, nil
@@ -78,4 +69,27 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
+}
+
+// lookup returns user's stored password, or the source's dummy when there
+// is no such user.
+func (v *verifier) lookup(user []byte) (stored storedPassword, known bool) {
+	if s, ok := v.src.(*staticCredentials); ok {
+		stored, known = s.users[string(user)] // no copy of user needed
+	} else {
+		stored, known = v.src.lookup(string(user))
+	}
+	if !known {
+		stored = v.src.dummy()
+	}
+	return stored, known
+}
+
+// cachedGood reports whether user and password verified lately against
+// the current generation of stored passwords, so that verify would answer
+// yes without running a hash.
+func (v *verifier) cachedGood(user, password []byte) bool {
+	gen := v.src.generation()
+	stored, known := v.lookup(user)
+	return known && stored.expensive() && v.cache.hit(v.cache.key(user, password), gen)
 }
