@@ -25,7 +25,8 @@ type passwordCheck struct {
 
 // check verifies user and password for the caller of x. It answers
 // ErrBadCredentials for a wrong password, an unknown or empty user, a
-// banned user or address (the same answer, so a ban reveals nothing), and any failure of an outside source (logged,
+// banned user or address (the same answer, after the same hash work, so
+// a ban reveals nothing), and any failure of an outside source (logged,
 // never with the password).
 func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provider string) (*Identity, error) {
 	if len(user) == 0 || !c.passes(x, user, password) {
@@ -55,6 +56,9 @@ func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provid
 // hash and is not counted; it is refused only while the user or address
 // is banned. When the regulator tracks nobody (the usual case), no key is
 // banned, and such a hit costs no regulator call at all.
+//
+// A refused attempt does the hash work of a checked one ([verifier.burn])
+// before it answers.
 func (c *passwordCheck) passes(x backends.Exchange, user, password []byte) bool {
 	ctx := x.Context()
 	if c.reg.r == nil {
@@ -64,12 +68,14 @@ func (c *passwordCheck) passes(x backends.Exchange, user, password []byte) bool 
 		if c.reg.quiet() || !c.reg.banned(ctx, string(user), c.proxies.clientAddr(x)) {
 			return true
 		}
+		c.burn(ctx, user, password)
 		return false
 	}
 	addr := c.proxies.clientAddr(x)
 	name := string(user)
 	t, ok := c.reg.attempt(ctx, name, addr)
 	if !ok {
+		c.burn(ctx, user, password)
 		return false
 	}
 	if !c.verify(ctx, user, password) {
@@ -96,6 +102,16 @@ func (c *passwordCheck) verify(ctx context.Context, user, password []byte) bool 
 		return false
 	}
 	return ok
+}
+
+// burn spends on a refused attempt what checking it would have cost. An
+// outside check ([WithVerifyFunc]) is never called for a refused attempt,
+// since it may count or lock out on its own, so with one a refused
+// attempt answers at once.
+func (c *passwordCheck) burn(ctx context.Context, user, password []byte) {
+	if c.creds != nil {
+		c.creds.burn(ctx, user, password)
+	}
 }
 
 // unbanned reports whether a caller who presents a credential known to be

@@ -251,3 +251,46 @@ func TestConcurrentFormGuessesCheckAtMostMaxFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestBannedAttemptRunsTheSameHash is finding 7: once a user is banned,
+// every attempt, wrong or right, cached or not, still runs one hash of
+// the same password entry (but checks nothing), so a ban does not show in
+// timing.
+func TestBannedAttemptRunsTheSameHash(t *testing.T) {
+	a, hashes := raceAuth(t)
+	h := a.Handler()
+	send := func(password string, from int) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, basicGuess("admin", password, from))
+		return rec.Code
+	}
+	// The right password, once: it is in the verified cache from now on.
+	if st := send("right", 0); st != 200 {
+		t.Fatalf("the right password: %d", st)
+	}
+	for i := range racePolicy.MaxFailures {
+		if st := send(fmt.Sprintf("wrong-%d", i), i+1); st != 401 {
+			t.Fatalf("wrong password %d: %d", i, st)
+		}
+	}
+	checks, before := a.basic.passwords.creds.hashRuns.Load(), hashes.runs.Load()
+	if checks != uint64(racePolicy.MaxFailures)+1 || before != int64(checks) {
+		t.Fatalf("before the ban: %d checks, %d hashes; want %d of each", checks, before, racePolicy.MaxFailures+1)
+	}
+	const banned = 6
+	for i := range banned {
+		pw := fmt.Sprintf("banned-%d", i)
+		if i%2 == 0 {
+			pw = "right" // cached, and banned all the same
+		}
+		if st := send(pw, 100+i); st != 401 {
+			t.Fatalf("banned attempt %d: %d, want 401", i, st)
+		}
+	}
+	if n := a.basic.passwords.creds.hashRuns.Load(); n != checks {
+		t.Errorf("banned attempts were checked: %d checks, want %d", n, checks)
+	}
+	if n := hashes.runs.Load() - before; n != banned {
+		t.Errorf("%d banned attempts ran %d hashes, want one each, like a checked attempt", banned, n)
+	}
+}
