@@ -56,18 +56,19 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 	if x.HeaderCount("Authorization") > 1 {
 		return nil, ErrMalformedCredentials
 	}
-	if b.known != nil && b.passwords.reg.quietOrOff() {
-		if id := b.known[b.knownKey.sumString(h)]; id != nil {
+	// A known-good header needs no password check, and so is not
+	// counted by regulation; it is refused only during a ban (it then
+	// takes the full path, which refuses it after the same hash work).
+	if b.known != nil {
+		if id := b.known[b.knownKey.sumString(h)]; id != nil && b.passwords.unbanned(x, id.User) {
 			return id, nil
 		}
 	}
 	var headerKey keyedDigest
 	if b.seen != nil {
 		headerKey = b.seen.cache.headerKey(h)
-		if b.passwords.reg.quietOrOff() {
-			if id := b.seen.cache.identity(headerKey, b.seen.src.generation()); id != nil {
-				return id, nil
-			}
+		if id := b.seen.cache.identity(headerKey, b.seen.src.generation()); id != nil && b.passwords.unbanned(x, id.User) {
+			return id, nil
 		}
 	}
 	buf := b.buffers.Get().(*credentialBuffer)

@@ -1,8 +1,8 @@
 package auth
 
 import (
+	"context"
 	"log/slog"
-	"net/netip"
 
 	"github.com/authwire/authwire/backends"
 )
@@ -25,24 +25,70 @@ type passwordCheck struct {
 
 // check verifies user and password for the caller of x. It answers
 // ErrBadCredentials for a wrong password, an unknown or empty user, a
-// banned user or address (the same answer, so a ban reveals nothing), and
-// any failure of an outside source (logged, never with the password).
+// banned user or address (the same answer, after the same hash work, so
+// a ban reveals nothing), and any failure of an outside source (logged,
+// never with the password).
 func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provider string) (*Identity, error) {
-	if len(user) == 0 {
+	if len(user) == 0 || !c.passes(x, user, password) {
 		return nil, ErrBadCredentials
 	}
-	// When the regulator tracks nobody (the usual case) it is skipped,
-	// and a known user's prebuilt identity is returned without copying
-	// the name: the hot path allocates nothing here.
+	if id := c.identities[string(user)]; id != nil && id.Provider == provider {
+		return id, nil
+	}
 	ctx := x.Context()
-	quiet := c.reg.quietOrOff()
-	var addr netip.Addr // the client address is found only when regulation needs it
-	if !quiet {
-		addr = c.proxies.clientAddr(x)
-	}
-	if !quiet && !c.reg.allowed(ctx, string(user), addr) {
+	name := string(user)
+	groups, err := c.groups.groups(ctx, name)
+	if err != nil {
+		c.log.LogAttrs(ctx, slog.LevelError, "authwire: group lookup failed",
+			slog.String("user", name), slog.String("error", err.Error()))
 		return nil, ErrBadCredentials
 	}
+	return newIdentity(name, provider, groups), nil
+}
+
+// passes reports whether password is user's and the attempt is not
+// refused by regulation.
+//
+// Every attempt that will check a password is counted before the check
+// runs ([Regulator.Attempt]), and given back if the password is right, so
+// concurrent requests cannot check more passwords than the policy allows.
+// A credential that verified lately (a hit in the verified cache) runs no
+// hash and is not counted; it is refused only while the user or address
+// is banned. When the regulator tracks nobody (the usual case), no key is
+// banned, and such a hit costs no regulator call at all.
+//
+// A refused attempt does the hash work of a checked one ([verifier.burn])
+// before it answers.
+func (c *passwordCheck) passes(x backends.Exchange, user, password []byte) bool {
+	ctx := x.Context()
+	if c.reg.r == nil {
+		return c.verify(ctx, user, password)
+	}
+	if c.creds != nil && c.creds.cachedGood(user, password) {
+		if c.reg.quiet() || !c.reg.banned(ctx, string(user), c.proxies.clientAddr(x)) {
+			return true
+		}
+		c.burn(ctx, user, password)
+		return false
+	}
+	addr := c.proxies.clientAddr(x)
+	name := string(user)
+	t, ok := c.reg.attempt(ctx, name, addr)
+	if !ok {
+		c.burn(ctx, user, password)
+		return false
+	}
+	if !c.verify(ctx, user, password) {
+		c.reg.failed(name, addr, t)
+		return false
+	}
+	c.reg.refund(ctx, name, addr, t)
+	return true
+}
+
+// verify runs the password check itself, logging (without the password)
+// any failure of the source.
+func (c *passwordCheck) verify(ctx context.Context, user, password []byte) bool {
 	var ok bool
 	var err error
 	if c.fn != nil {
@@ -53,26 +99,29 @@ func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provid
 	if err != nil {
 		c.log.LogAttrs(ctx, slog.LevelError, "authwire: password check failed",
 			slog.String("user", string(user)), slog.String("error", err.Error()))
-		ok = false
+		return false
 	}
-	if !ok || !quiet {
-		if quiet {
-			addr = c.proxies.clientAddr(x)
-		}
-		c.reg.record(ctx, string(user), addr, ok)
+	return ok
+}
+
+// burn spends on a refused attempt what checking it would have cost. An
+// outside check ([WithVerifyFunc]) is never called for a refused attempt,
+// since it may count or lock out on its own, so with one a refused
+// attempt answers at once.
+func (c *passwordCheck) burn(ctx context.Context, user, password []byte) {
+	if c.creds != nil {
+		c.creds.burn(ctx, user, password)
 	}
-	if !ok {
-		return nil, ErrBadCredentials
+}
+
+// unbanned reports whether a caller who presents a credential known to be
+// right (a fixed user's exact header, or one that verified lately) may be
+// let in without a check: yes unless regulation is on and tracks a ban on
+// the user or the caller's address. It costs an atomic load while the
+// regulator tracks nobody.
+func (c *passwordCheck) unbanned(x backends.Exchange, user string) bool {
+	if c.reg.quietOrOff() {
+		return true
 	}
-	if id := c.identities[string(user)]; id != nil && id.Provider == provider {
-		return id, nil
-	}
-	name := string(user)
-	groups, err := c.groups.groups(ctx, name)
-	if err != nil {
-		c.log.LogAttrs(ctx, slog.LevelError, "authwire: group lookup failed",
-			slog.String("user", name), slog.String("error", err.Error()))
-		return nil, ErrBadCredentials
-	}
-	return newIdentity(name, provider, groups), nil
+	return !c.reg.banned(x.Context(), user, c.proxies.clientAddr(x))
 }

@@ -13,37 +13,62 @@ import (
 	"time"
 )
 
-// Regulator counts failed password checks per key and bans keys that fail
-// too often, to slow down password guessing.
+// Regulator counts password attempts per key and bans keys that fail too
+// often, to slow down password guessing.
+//
+// An attempt is counted before its password is checked, not after: the
+// caller asks [Regulator.Attempt] first, runs the check only if it is
+// allowed, and calls [Regulator.Refund] if the password proved right. An
+// attempt still being checked therefore counts as a failure until it is
+// refunded, so however many requests run at once, at most MaxFailures
+// passwords per key and window are checked and found wrong.
 //
 // Keys are opaque strings such as "user:alice" or "addr:203.0.113.7". A key
 // may be as long as the largest credentials header allows, so an
 // implementation that stores keys should bound or digest long ones.
 //
-// Implementations must be safe for concurrent use. [MemoryRegulator] keeps
-// its counters in the process; an implementation backed by a shared store
-// lets several processes regulate together.
+// Implementations must be safe for concurrent use, and Attempt must be
+// atomic: two concurrent calls never both take the last allowed attempt.
+// [MemoryRegulator] keeps its counts in the process; an implementation
+// backed by a shared store (auth/redisstore) lets several processes
+// regulate together.
 type Regulator interface {
-	// Banned reports whether key is banned now.
+	// Attempt counts one attempt for key and reports whether its password
+	// may be checked, and whether key is banned once it is counted. While
+	// key is banned it reports false, true and counts nothing. The attempt
+	// that brings key's count to the policy's MaxFailures is allowed and
+	// bans key from then on: it reports true, true.
+	Attempt(ctx context.Context, key string) (allowed, banned bool, err error)
+	// Refund gives back one attempt that Attempt allowed, once its
+	// password proved right. If that brings key's count back below
+	// MaxFailures, a ban that the count began is lifted: a right password
+	// is never what bans a key. With nothing counted it does nothing.
+	Refund(ctx context.Context, key string) error
+	// Banned reports whether key is banned now, counting nothing. It is
+	// asked instead of Attempt for credentials that verified lately and
+	// need no password check.
 	Banned(ctx context.Context, key string) (bool, error)
-	// Fail records one failure for key and reports whether key is banned
-	// as a result.
-	Fail(ctx context.Context, key string) (banned bool, err error)
-	// Succeed clears key's failure count. A ban in force stays in force.
-	Succeed(ctx context.Context, key string) error
 }
 
 // RegulationPolicy says when a key is banned: after MaxFailures failures
 // within Window, the key is banned for BanTime.
 //
-// The window is fixed, not sliding: it starts at a key's first failure
-// (or its first failure after the previous window or ban ended) and lasts
-// Window. Failures that fall in a later window start a new count. When the
+// A failure is an attempt that [Regulator.Attempt] allowed and that was
+// not refunded: a wrong password, or one still being checked. A right
+// password gives its own attempt back and nothing more, so failures
+// before it still count until their window ends.
+//
+// The window is fixed, not sliding: it starts at a key's first attempt
+// (or its first attempt after the previous window or ban ended) and lasts
+// Window. Attempts that fall in a later window start a new count. When the
 // count reaches MaxFailures the key is banned until the time of that
-// failure plus BanTime; failures during a ban do not extend it. Once the
-// ban ends, the count starts over from zero.
+// attempt plus BanTime; attempts during a ban are refused, not counted,
+// and do not extend it. Once the ban ends, the count starts over from
+// zero.
 type RegulationPolicy struct {
-	// MaxFailures is how many failures within Window ban a key. At least 1.
+	// MaxFailures is how many failures within Window ban a key, and so
+	// how many passwords per key and window are checked and found
+	// wrong. At least 1.
 	MaxFailures int
 	// Window is how long failures are counted together. Must be positive.
 	Window time.Duration
@@ -80,27 +105,29 @@ const maxRegulatedKeys = 100_000
 // so a digest never equals a key stored as it is.
 const maxRegulatedKeyLen = 64
 
-// MemoryRegulator is a [Regulator] that keeps its counters in the process.
+// MemoryRegulator is a [Regulator] that keeps its counts in the process.
 // Use [NewMemoryRegulator] to make one; it is safe for concurrent use.
 //
 // It tracks at most 100,000 keys, each stored in at most 65 bytes (longer
 // keys are replaced by their SHA-256), so it stays around 25 MB however
-// many keys an attacker invents. Keys with no failures left to remember
-// take no room: a success or an expired window or ban frees the entry.
+// many keys an attacker invents. Keys with no attempts left to remember
+// take no room: a refund of the last one, or an expired window or ban,
+// frees the entry.
 //
-// When it is full and a new key fails, room is made in this order:
+// When it is full and a new key makes an attempt, room is made in this
+// order:
 //
 //  1. entries whose window or ban has ended are dropped;
 //  2. the counting (not banned) key whose window started longest ago is
-//     dropped, forgetting fewer than MaxFailures failures that would have
+//     dropped, forgetting fewer than MaxFailures attempts that would have
 //     expired soonest anyway;
 //  3. only if every tracked key is banned, the ban that ends soonest is
 //     dropped.
 //
 // So a flood of new keys cannot lift a ban cheaply: bans are given up
-// only once every tracked key is banned, which takes MaxFailures failures
+// only once every tracked key is banned, which takes MaxFailures attempts
 // per key, 500,000 with the default policy, all within one BanTime. A
-// flood can make a counting key forget its failures, which lets an
+// flood can make a counting key forget its attempts, which lets an
 // attacker try a few more passwords per 100,000 requests: a far smaller
 // risk than letting the table grow without bound.
 type MemoryRegulator struct {
@@ -118,7 +145,7 @@ type MemoryRegulator struct {
 // regEntry is one key's state. It is on exactly one of the two lists.
 type regEntry struct {
 	key         string
-	failures    int
+	attempts    int // allowed and not refunded, in this window
 	windowStart time.Time
 	bannedUntil time.Time // zero while counting
 	prev, next  *regEntry
@@ -151,20 +178,10 @@ func newMemoryRegulator(p RegulationPolicy, now func() time.Time, maxKeys int) (
 	}, nil
 }
 
-// Banned reports whether key is banned now. It never returns an error.
-func (m *MemoryRegulator) Banned(_ context.Context, key string) (bool, error) {
-	key = regStoredKey(key)
-	now := m.now()
-	m.mu.Lock()
-	defer m.unlock()
-	e := m.live(key, now)
-	return e != nil && e.bannedUntil.After(now), nil
-}
-
-// Fail records one failure for key and reports whether key is banned as a
-// result, which is also true when key was banned already (the ban is not
-// extended). It never returns an error.
-func (m *MemoryRegulator) Fail(_ context.Context, key string) (bool, error) {
+// Attempt counts one attempt for key and reports whether it may go ahead
+// and whether key is banned once it is counted; see [Regulator]. It never
+// returns an error.
+func (m *MemoryRegulator) Attempt(_ context.Context, key string) (allowed, banned bool, err error) {
 	key = regStoredKey(key)
 	now := m.now()
 	m.mu.Lock()
@@ -177,30 +194,57 @@ func (m *MemoryRegulator) Fail(_ context.Context, key string) (bool, error) {
 		e = &regEntry{key: key, windowStart: now}
 		m.entries[key] = e
 		m.counting.pushBack(e)
-	case e.bannedUntil.After(now):
-		return true, nil
+	case !e.bannedUntil.IsZero(): // live, so the ban is in force
+		return false, true, nil
 	}
-	e.failures++
-	if e.failures >= m.policy.MaxFailures {
-		m.counting.remove(e)
-		e.bannedUntil = now.Add(m.policy.BanTime)
-		m.banned.pushBack(e)
-		return true, nil
+	e.attempts++
+	if e.attempts < m.policy.MaxFailures {
+		return true, false, nil
 	}
-	return false, nil
+	m.counting.remove(e)
+	e.bannedUntil = now.Add(m.policy.BanTime)
+	m.banned.pushBack(e)
+	return true, true, nil
 }
 
-// Succeed clears key's failure count; a ban in force stays in force. It
-// never returns an error.
-func (m *MemoryRegulator) Succeed(_ context.Context, key string) error {
+// Refund gives back one attempt for key, lifting the ban it began if the
+// count drops below MaxFailures; see [Regulator]. It never returns an
+// error.
+func (m *MemoryRegulator) Refund(_ context.Context, key string) error {
 	key = regStoredKey(key)
 	now := m.now()
 	m.mu.Lock()
 	defer m.unlock()
-	if e := m.live(key, now); e != nil && e.bannedUntil.IsZero() {
+	e := m.live(key, now)
+	if e == nil || e.attempts == 0 {
+		return nil
+	}
+	e.attempts--
+	if !e.bannedUntil.IsZero() {
+		if e.attempts >= m.policy.MaxFailures {
+			return nil
+		}
+		// The attempt that began the ban proved right: lift it, and
+		// count on in the window it belongs to, if that has not ended.
+		m.banned.remove(e)
+		e.bannedUntil = time.Time{}
+		m.counting.insertByStart(e)
+	}
+	if e.attempts == 0 || m.expired(e, now) {
 		m.drop(e)
 	}
 	return nil
+}
+
+// Banned reports whether key is banned now, counting nothing. It never
+// returns an error.
+func (m *MemoryRegulator) Banned(_ context.Context, key string) (bool, error) {
+	key = regStoredKey(key)
+	now := m.now()
+	m.mu.Lock()
+	defer m.unlock()
+	e := m.live(key, now)
+	return e != nil && !e.bannedUntil.IsZero(), nil
 }
 
 // unlock publishes the table size and releases m.mu.
@@ -301,6 +345,34 @@ func (l *regList) pushBack(e *regEntry) {
 	l.tail = e
 }
 
+// insertByStart puts e after the last entry whose window started no later
+// than e's, keeping the counting list in order of window start. It walks
+// from the tail, so it costs one step per key whose window started after
+// e's; it runs only when a refund lifts a ban.
+func (l *regList) insertByStart(e *regEntry) {
+	at := l.tail
+	for at != nil && at.windowStart.After(e.windowStart) {
+		at = at.prev
+	}
+	if at == nil {
+		e.prev, e.next = nil, l.head
+		if l.head != nil {
+			l.head.prev = e
+		} else {
+			l.tail = e
+		}
+		l.head = e
+		return
+	}
+	e.prev, e.next = at, at.next
+	if at.next != nil {
+		at.next.prev = e
+	} else {
+		l.tail = e
+	}
+	at.next = e
+}
+
 func (l *regList) remove(e *regEntry) {
 	if e.prev != nil {
 		e.prev.next = e.next
@@ -315,9 +387,8 @@ func (l *regList) remove(e *regEntry) {
 	e.prev, e.next = nil, nil
 }
 
-// regulation checks and records the outcomes of password attempts, keyed
-// both by the user name as given and by the client address. A nil r turns
-// regulation off.
+// regulation counts password attempts, keyed both by the user name as
+// given and by the client address. A nil r turns regulation off.
 //
 // Keys are "user:" followed by the user name exactly as sent, whether or
 // not such a user exists (so counting reveals nothing about which users
@@ -326,81 +397,131 @@ func (l *regList) remove(e *regEntry) {
 // grouped by their /64 prefix ("addr:2001:db8:1:2::/64"), because one
 // subscriber usually holds a whole /64 and could otherwise rotate through
 // it. The zero address (unknown client) is the single key "addr:unknown".
+//
+// An error from the Regulator fails open: it is logged at Error level and
+// the attempt goes ahead as if that key were not regulated. The password
+// is still checked in full (and at most a bounded number of hashes run at
+// once), so an outage of a shared store costs only the extra slowing-down,
+// while failing closed would let anyone who can overload that store lock
+// every user out. An error caused by the request's own context ending
+// fails closed instead: the client is gone, so there is nothing to let
+// through.
 type regulation struct {
 	r   Regulator
 	log *slog.Logger
 }
 
-// allowed reports whether an attempt for user from addr may go ahead: it
-// may unless the user key or the address key is banned.
-//
-// An error from the Regulator fails open: it is logged at Error level and
-// the attempt goes ahead. The password is still checked in full (and at
-// most a bounded number of hashes run at once), so an outage of a shared
-// store costs only the extra slowing-down, while failing closed would let
-// anyone who can overload that store lock every user out. An error caused
-// by the request's own context ending fails closed instead: the client is
-// gone, so there is nothing to let through.
-func (g regulation) allowed(ctx context.Context, user string, addr netip.Addr) bool {
-	if g.r == nil || g.quiet() {
-		return true
-	}
-	for _, key := range [2]string{regUserKey(user), regAddrKey(addr)} {
-		banned, err := g.r.Banned(ctx, key)
-		if err != nil {
-			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				return false
-			}
-			g.logger().Error("auth: brute-force regulator failed; allowing the attempt unregulated",
-				"key", key, "error", err)
-			continue
-		}
-		if banned {
-			return false
-		}
-	}
-	return true
+// regTicket records which keys an attempt was counted against, so that
+// exactly those are refunded, and which of them it took the last allowed
+// attempt of.
+type regTicket struct {
+	addr, user         bool // counted
+	addrLast, userLast bool // counted, and the key is banned unless refunded
 }
 
-// record records the outcome of an attempt. A failure counts against both
-// the user key and the address key. A success clears the user key only:
-// clearing the address key would let an attacker who knows one valid
-// password reset the count of the address it guesses other users' from.
-//
-// It runs without the request's cancellation, so a client cannot escape
-// the count by disconnecting early. Regulator errors are logged.
-func (g regulation) record(ctx context.Context, user string, addr netip.Addr, ok bool) {
+// attempt counts an attempt for user from addr against both keys before
+// the password is checked, and reports whether the check may run. The
+// address key is asked first, so that an attempt from a banned address
+// never touches the user's count; if the user key then refuses, the
+// address's attempt is given back. Refused, nothing stays counted.
+func (g regulation) attempt(ctx context.Context, user string, addr netip.Addr) (regTicket, bool) {
+	var t regTicket
 	if g.r == nil {
-		return
+		return t, true
 	}
-	if ok && g.quiet() {
-		return
+	addrKey := regAddrKey(addr)
+	ok, counted, last := g.attemptKey(ctx, addrKey)
+	if !ok {
+		return t, false
 	}
-	ctx = context.WithoutCancel(ctx)
-	userKey := regUserKey(user)
-	if ok {
-		if err := g.r.Succeed(ctx, userKey); err != nil {
-			g.logger().Error("auth: brute-force regulator failed to clear a key", "key", userKey, "error", err)
+	t.addr, t.addrLast = counted, last
+	ok, counted, last = g.attemptKey(ctx, regUserKey(user))
+	if !ok {
+		if t.addr {
+			g.refundKey(ctx, addrKey)
 		}
-		return
+		return regTicket{}, false
 	}
-	for _, key := range [2]string{userKey, regAddrKey(addr)} {
-		banned, err := g.r.Fail(ctx, key)
-		if err != nil {
-			g.logger().Error("auth: brute-force regulator failed to count a failure", "key", key, "error", err)
-			continue
-		}
-		if banned {
-			g.logger().Warn("auth: key banned after repeated failed logins", "key", key)
+	t.user, t.userLast = counted, last
+	return t, true
+}
+
+// attemptKey asks the Regulator about one key. It reports whether the
+// attempt may go ahead, whether it was counted (not when the Regulator
+// failed open), and whether it took the key's last allowed attempt.
+func (g regulation) attemptKey(ctx context.Context, key string) (ok, counted, last bool) {
+	allowed, banned, err := g.r.Attempt(ctx, key)
+	switch {
+	case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return false, false, false
+	case err != nil:
+		g.logger().Error("auth: brute-force regulator failed; allowing the attempt unregulated",
+			"key", key, "error", err)
+		return true, false, false
+	case !allowed:
+		return false, false, false
+	}
+	return true, true, banned
+}
+
+// failed logs the bans that a failed attempt began.
+func (g regulation) failed(user string, addr netip.Addr, t regTicket) {
+	if t.addrLast {
+		g.logger().Warn("auth: key banned after repeated failed logins", "key", regAddrKey(addr))
+	}
+	if t.userLast {
+		g.logger().Warn("auth: key banned after repeated failed logins", "key", regUserKey(user))
+	}
+}
+
+// refund gives back the attempts of t, after the password proved right.
+// The address key gets back this attempt only, never more: an attacker who
+// knows one valid password cannot wipe the count of the address it
+// guesses other users' passwords from.
+func (g regulation) refund(ctx context.Context, user string, addr netip.Addr, t regTicket) {
+	if t.addr {
+		g.refundKey(ctx, regAddrKey(addr))
+	}
+	if t.user {
+		g.refundKey(ctx, regUserKey(user))
+	}
+}
+
+// refundKey refunds one key. It runs without the request's cancellation,
+// so a client that leaves at once does not keep an attempt it won back.
+func (g regulation) refundKey(ctx context.Context, key string) {
+	if err := g.r.Refund(context.WithoutCancel(ctx), key); err != nil {
+		g.logger().Error("auth: brute-force regulator failed to refund an attempt", "key", key, "error", err)
+	}
+}
+
+// banned reports whether the user key or the address key is banned, for a
+// credential that needs no check. It fails open and closed as attempt
+// does.
+func (g regulation) banned(ctx context.Context, user string, addr netip.Addr) bool {
+	if g.r == nil {
+		return false
+	}
+	for _, key := range [2]string{regAddrKey(addr), regUserKey(user)} {
+		banned, err := g.r.Banned(ctx, key)
+		switch {
+		case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			return true
+		case err != nil:
+			g.logger().Error("auth: brute-force regulator failed; allowing the attempt unregulated",
+				"key", key, "error", err)
+		case banned:
+			return true
 		}
 	}
+	return false
 }
 
 // quietOrOff reports whether regulation is off or tracks nothing.
 func (g regulation) quietOrOff() bool { return g.r == nil || g.quiet() }
 
 // quiet reports whether the regulator knows it tracks nothing, in which
-// case no key can be banned and a success has nothing to clear.
+// case no key is banned and no attempt is being checked.
 func (g regulation) quiet() bool {
 	e, ok := g.r.(interface{ empty() bool })
 	return ok && e.empty()

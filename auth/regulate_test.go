@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -45,11 +46,25 @@ func newRegTest(t *testing.T, maxKeys int) (*MemoryRegulator, *regClock) {
 	return m, c
 }
 
-func regFail(t *testing.T, m *MemoryRegulator, key string, want bool) {
+// regFail makes an attempt for key that is allowed and fails, and checks
+// whether it leaves key banned.
+func regFail(t *testing.T, m *MemoryRegulator, key string, wantBanned bool) {
 	t.Helper()
-	got, err := m.Fail(context.Background(), key)
-	if err != nil || got != want {
-		t.Fatalf("Fail(%q) = %v, %v; want %v, nil", key, got, err, want)
+	regAttempt(t, m, key, true, wantBanned)
+}
+
+func regAttempt(t *testing.T, m *MemoryRegulator, key string, wantAllowed, wantBanned bool) {
+	t.Helper()
+	allowed, banned, err := m.Attempt(context.Background(), key)
+	if err != nil || allowed != wantAllowed || banned != wantBanned {
+		t.Fatalf("Attempt(%q) = %v, %v, %v; want %v, %v, nil", key, allowed, banned, err, wantAllowed, wantBanned)
+	}
+}
+
+func regRefund(t *testing.T, m *MemoryRegulator, key string) {
+	t.Helper()
+	if err := m.Refund(context.Background(), key); err != nil {
+		t.Fatalf("Refund(%q): %v", key, err)
 	}
 }
 
@@ -94,29 +109,93 @@ func TestRegulatorBansAfterMaxFailures(t *testing.T) {
 	regFail(t, m, "user:alice", true)
 	regBanned(t, m, "user:alice", true)
 	regBanned(t, m, "user:bob", false)
-	regFail(t, m, "user:alice", true) // still banned
+	regAttempt(t, m, "user:alice", false, true) // refused while banned
 	regCheckLists(t, m)
 }
 
-func TestRegulatorBanSurvivesSuccess(t *testing.T) {
-	m, _ := newRegTest(t, 100)
-	for range 3 {
-		m.Fail(context.Background(), "user:alice")
-	}
-	// The right password afterwards does not lift the ban.
-	if err := m.Succeed(context.Background(), "user:alice"); err != nil {
-		t.Fatal(err)
-	}
+func TestRegulatorRefund(t *testing.T) {
+	m, c := newRegTest(t, 100)
+	// A right password gives back its own attempt, and only that: the
+	// failures before it still count.
+	regFail(t, m, "user:alice", false)
+	regFail(t, m, "user:alice", false)
+	regAttempt(t, m, "user:alice", true, true) // the third, in flight, bans
 	regBanned(t, m, "user:alice", true)
+	regRefund(t, m, "user:alice") // it proved right: the ban it began is lifted
+	regBanned(t, m, "user:alice", false)
+	regCheckLists(t, m)
+	regFail(t, m, "user:alice", true) // the two failures still count
+	regAttempt(t, m, "user:alice", false, true)
+	regBanned(t, m, "user:alice", true)
+
+	// Refunding every attempt frees the entry.
+	regFail(t, m, "user:bob", false)
+	regRefund(t, m, "user:bob")
+	regRefund(t, m, "user:bob") // nothing left: no effect
+	regRefund(t, m, "user:nobody")
+	if n := m.len(); n != 1 {
+		t.Fatalf("refunded keys still take room: len = %d, want 1", n)
+	}
+
+	// A ban lifted after its window ended leaves nothing behind.
+	regFail(t, m, "user:carol", false)
+	c.advance(59 * time.Second)
+	regFail(t, m, "user:carol", false)
+	regAttempt(t, m, "user:carol", true, true)
+	c.advance(2 * time.Second)
+	regRefund(t, m, "user:carol")
+	regBanned(t, m, "user:carol", false)
+	regFail(t, m, "user:carol", false) // a new window
+	regFail(t, m, "user:carol", false)
+	regCheckLists(t, m)
+
+	// A ban lifted within its window counts on in that window, kept in
+	// order among the keys counting.
+	regFail(t, m, "user:dave", false)
+	c.advance(time.Second)
+	regFail(t, m, "user:erin", false)
+	regFail(t, m, "user:dave", false)
+	regAttempt(t, m, "user:dave", true, true)
+	regRefund(t, m, "user:dave")
+	regCheckLists(t, m)
+	m.mu.Lock()
+	for e := m.counting.head; e != nil && e.next != nil; e = e.next {
+		if e.windowStart.After(e.next.windowStart) {
+			t.Errorf("counting list out of order at %q", e.key)
+		}
+	}
+	m.mu.Unlock()
+	c.advance(time.Minute - time.Second) // dave's window ends, erin's not yet
+	regFail(t, m, "user:dave", false)
+	regBanned(t, m, "user:erin", false)
+}
+
+// TestRegulatorConcurrentAttemptsStopAtTheLimit: however many attempts
+// race, exactly MaxFailures are allowed.
+func TestRegulatorConcurrentAttemptsStopAtTheLimit(t *testing.T) {
+	m, _ := newRegTest(t, 100)
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			if ok, _, _ := m.Attempt(context.Background(), "user:alice"); ok {
+				allowed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := allowed.Load(); n != int64(regTestPolicy.MaxFailures) {
+		t.Fatalf("64 concurrent attempts: %d allowed, want %d", n, regTestPolicy.MaxFailures)
+	}
 }
 
 func TestRegulatorUnbanAfterBanTime(t *testing.T) {
 	m, c := newRegTest(t, 100)
 	for range 3 {
-		m.Fail(context.Background(), "user:alice")
+		m.Attempt(context.Background(), "user:alice")
 	}
 	c.advance(4 * time.Minute)
-	regFail(t, m, "user:alice", true) // a failure during the ban does not extend it
+	regAttempt(t, m, "user:alice", false, true) // an attempt during the ban does not extend it
 	c.advance(time.Minute - time.Nanosecond)
 	regBanned(t, m, "user:alice", true)
 	c.advance(time.Nanosecond)
@@ -139,26 +218,11 @@ func TestRegulatorWindowExpiryResetsCount(t *testing.T) {
 	regFail(t, m, "user:alice", true)
 }
 
-func TestRegulatorSucceedResetsCount(t *testing.T) {
-	m, _ := newRegTest(t, 100)
-	regFail(t, m, "user:alice", false)
-	regFail(t, m, "user:alice", false)
-	if err := m.Succeed(context.Background(), "user:alice"); err != nil {
-		t.Fatal(err)
-	}
-	if n := m.len(); n != 0 {
-		t.Fatalf("a cleared key still takes room: len = %d", n)
-	}
-	regFail(t, m, "user:alice", false)
-	regFail(t, m, "user:alice", false)
-	regFail(t, m, "user:alice", true)
-}
-
 func TestRegulatorBoundKeepsBans(t *testing.T) {
 	const maxKeys = 10
 	m, c := newRegTest(t, maxKeys)
 	for range 3 {
-		m.Fail(context.Background(), "user:victim")
+		m.Attempt(context.Background(), "user:victim")
 	}
 	for i := range 10 * maxKeys {
 		regFail(t, m, fmt.Sprintf("addr:flood-%d", i), false)
@@ -191,7 +255,7 @@ func TestRegulatorBoundAllBanned(t *testing.T) {
 	m, c := newRegTest(t, 3)
 	for i := range 4 {
 		for range 3 {
-			m.Fail(context.Background(), fmt.Sprintf("k%d", i))
+			m.Attempt(context.Background(), fmt.Sprintf("k%d", i))
 		}
 		c.advance(time.Second)
 	}
@@ -236,11 +300,11 @@ func TestRegulatorConcurrent(t *testing.T) {
 				key := fmt.Sprintf("k%d", (g*7+i)%80)
 				switch i % 4 {
 				case 0, 1:
-					m.Fail(ctx, key)
+					m.Attempt(ctx, key)
 				case 2:
 					m.Banned(ctx, key)
 				case 3:
-					m.Succeed(ctx, "k0")
+					m.Refund(ctx, key)
 				}
 				if i%100 == 0 {
 					c.advance(10 * time.Second)
@@ -284,8 +348,8 @@ func TestRegulationPolicyValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if banned, _ := m.Fail(context.Background(), "k"); !banned {
-		t.Fatal("MaxFailures 1 did not ban on the first failure")
+	if allowed, banned, _ := m.Attempt(context.Background(), "k"); !allowed || !banned {
+		t.Fatalf("MaxFailures 1: the first attempt gave allowed %v, banned %v; want true, true", allowed, banned)
 	}
 }
 
@@ -315,6 +379,24 @@ func newRegulation(t *testing.T) (regulation, *MemoryRegulator, *bytes.Buffer) {
 	return regulation{r: m, log: slog.New(slog.NewTextHandler(&buf, nil))}, m, &buf
 }
 
+// regFailAttempt is an attempt for user from addr whose password turns
+// out wrong; regGoodAttempt one whose password is right.
+func regFailAttempt(g regulation, user string, addr netip.Addr) bool {
+	t, ok := g.attempt(context.Background(), user, addr)
+	if ok {
+		g.failed(user, addr, t)
+	}
+	return ok
+}
+
+func regGoodAttempt(g regulation, user string, addr netip.Addr) bool {
+	t, ok := g.attempt(context.Background(), user, addr)
+	if ok {
+		g.refund(context.Background(), user, addr, t)
+	}
+	return ok
+}
+
 func TestRegulationUserAndAddress(t *testing.T) {
 	g, m, logs := newRegulation(t)
 	ctx := context.Background()
@@ -323,16 +405,17 @@ func TestRegulationUserAndAddress(t *testing.T) {
 	other := netip.MustParseAddr("198.51.100.1")
 
 	// Failures for different users from one /64 ban the prefix.
-	g.record(ctx, "alice", attacker, false)
-	g.record(ctx, "bob", sameNet, false)
-	if !g.allowed(ctx, "carol", attacker) {
+	regFailAttempt(g, "alice", attacker)
+	regFailAttempt(g, "bob", sameNet)
+	if g.banned(ctx, "carol", attacker) {
 		t.Fatal("address banned too early")
 	}
-	g.record(ctx, "nosuchuser", attacker, false)
-	if g.allowed(ctx, "carol", sameNet) {
+	regFailAttempt(g, "nosuchuser", attacker)
+	if !g.banned(ctx, "carol", sameNet) || regFailAttempt(g, "carol", sameNet) {
 		t.Fatal("the /64 is not banned after three failures")
 	}
-	if !g.allowed(ctx, "carol", other) || !g.allowed(ctx, "alice", other) {
+	regBanned(t, m, "user:carol", false) // a refused attempt counts nothing
+	if g.banned(ctx, "carol", other) || g.banned(ctx, "alice", other) {
 		t.Fatal("another address is refused")
 	}
 	if !strings.Contains(logs.String(), "addr:2001:db8:1:2::/64") {
@@ -340,34 +423,57 @@ func TestRegulationUserAndAddress(t *testing.T) {
 	}
 
 	// A user's failures ban the user from every address.
-	g.record(ctx, "alice", other, false)
-	g.record(ctx, "alice", other, false)
-	if g.allowed(ctx, "alice", netip.MustParseAddr("192.0.2.200")) {
+	regFailAttempt(g, "alice", other)
+	regFailAttempt(g, "alice", other)
+	if !g.banned(ctx, "alice", netip.MustParseAddr("192.0.2.200")) || regGoodAttempt(g, "alice", netip.MustParseAddr("192.0.2.200")) {
 		t.Fatal("alice is not banned after three failures")
 	}
+	// ...and the refused attempt gave back what it took of that address.
+	regBanned(t, m, "addr:192.0.2.200", false)
 
-	// A success clears the user's count but not the address's.
-	g.record(ctx, "dave", other, true)
+	// A success gives back its own attempt on both keys, and no more.
+	for range 5 {
+		if !regGoodAttempt(g, "dave", netip.MustParseAddr("192.0.2.7")) {
+			t.Fatal("a right password was refused")
+		}
+	}
 	regBanned(t, m, "addr:198.51.100.1", false)
-	g.record(ctx, "dave", other, false)
-	if g.allowed(ctx, "erin", other) {
+	regGoodAttempt(g, "dave", other)
+	regFailAttempt(g, "dave", other) // other's third failure
+	if !g.banned(ctx, "erin", other) {
 		t.Fatal("a success reset the address count")
 	}
 
 	// Unknown client addresses share one key.
-	g.record(ctx, "x", netip.Addr{}, false)
+	regFailAttempt(g, "x", netip.Addr{})
 	regBanned(t, m, "addr:unknown", false)
-	if (regulation{}).allowed(ctx, "alice", attacker) != true {
+	if _, ok := (regulation{}).attempt(ctx, "alice", attacker); !ok || (regulation{}).banned(ctx, "alice", attacker) {
 		t.Fatal("a nil regulator refused")
 	}
-	(regulation{}).record(ctx, "alice", attacker, false) // no panic
+	(regulation{}).refund(ctx, "alice", attacker, regTicket{}) // no panic
 }
 
 // regBrokenStore fails every call with err, or with the context's error
 // when the context has ended.
 type regBrokenStore struct {
-	err   error
-	fails int
+	err               error
+	attempts, refunds int
+}
+
+func (s *regBrokenStore) Attempt(ctx context.Context, _ string) (bool, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, false, err
+	}
+	s.attempts++
+	return false, false, s.err
+}
+
+func (s *regBrokenStore) Refund(ctx context.Context, _ string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.refunds++
+	return s.err
 }
 
 func (s *regBrokenStore) Banned(ctx context.Context, _ string) (bool, error) {
@@ -377,50 +483,47 @@ func (s *regBrokenStore) Banned(ctx context.Context, _ string) (bool, error) {
 	return false, s.err
 }
 
-func (s *regBrokenStore) Fail(ctx context.Context, _ string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	s.fails++
-	return false, s.err
-}
-
-func (s *regBrokenStore) Succeed(ctx context.Context, _ string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return s.err
-}
-
 func TestRegulationStoreErrors(t *testing.T) {
 	store := &regBrokenStore{err: errors.New("connection refused")}
 	var buf bytes.Buffer
 	g := regulation{r: store, log: slog.New(slog.NewTextHandler(&buf, nil))}
 	addr := netip.MustParseAddr("192.0.2.1")
 
-	// An outage fails open and says so.
-	if !g.allowed(context.Background(), "alice", addr) {
-		t.Fatal("a store error refused the attempt")
+	// An outage fails open and says so; nothing counted, nothing refunded.
+	tk, ok := g.attempt(context.Background(), "alice", addr)
+	if !ok || tk != (regTicket{}) || store.attempts != 2 {
+		t.Fatalf("a store error: allowed %v, ticket %+v, %d attempts asked; want true, none, 2", ok, tk, store.attempts)
 	}
 	if !strings.Contains(buf.String(), "level=ERROR") || !strings.Contains(buf.String(), "connection refused") {
 		t.Fatalf("store error not logged: %s", buf.String())
 	}
+	g.refund(context.Background(), "alice", addr, tk)
+	if store.refunds != 0 {
+		t.Fatalf("refunded %d attempts that were never counted", store.refunds)
+	}
+	if g.banned(context.Background(), "alice", addr) {
+		t.Fatal("a store error refused a known-good credential")
+	}
 
-	// A client that went away is not let through, and is still counted.
+	// A client that went away is not let through, and not logged as an
+	// outage.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	buf.Reset()
-	if g.allowed(ctx, "alice", addr) {
+	if _, ok := g.attempt(ctx, "alice", addr); ok {
 		t.Fatal("a cancelled request was allowed")
+	}
+	if !g.banned(ctx, "alice", addr) {
+		t.Fatal("a cancelled request passed the ban check")
 	}
 	if buf.Len() != 0 {
 		t.Fatalf("a cancelled request was logged as an outage: %s", buf.String())
 	}
-	g.record(ctx, "alice", addr, false)
-	if store.fails != 2 {
-		t.Fatalf("a cancelled request counted %d failures, want 2", store.fails)
+	// A refund goes through even when the client has gone.
+	g.refund(ctx, "alice", addr, regTicket{addr: true, user: true})
+	if store.refunds != 2 {
+		t.Fatalf("a cancelled request's refund reached the store %d times, want 2", store.refunds)
 	}
-	g.record(ctx, "alice", addr, true)
 
 	// A nil logger falls back to the default without panicking.
 	if (regulation{r: store}).logger() == nil {

@@ -17,15 +17,18 @@ import (
 // caps how many hashes run at once, so a burst of logins cannot take every
 // core. An unknown user is checked against the source's dummy, the dearest
 // entry's format and parameters, so the answer takes as long as a wrong
-// password for a real user.
+// password for a real user. A refused (banned) attempt costs the same
+// again: burn does the hash work without the answer.
 type verifier struct {
 	src    credentialSource
 	cache  *verifiedCache
 	flight singleflight.Group
+	burns  singleflight.Group // burn's runs, never shared with verify's
 	slots  chan struct{}
 	log    *slog.Logger
 
 	hashRuns atomic.Uint64 // expensive verify calls actually made
+	burnRuns atomic.Uint64 // expensive hashes run by burn
 }
 
 func newVerifier(src credentialSource, cache *verifiedCache, maxHashes int, log *slog.Logger) *verifier {
@@ -39,16 +42,7 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 	// the lookup, a success is cached under the older generation and
 	// discarded, never the other way round.
 	gen := v.src.generation()
-	var stored storedPassword
-	var known bool
-	if s, ok := v.src.(*staticCredentials); ok {
-		stored, known = s.users[string(user)] // no copy of user needed
-	} else {
-		stored, known = v.src.lookup(string(user))
-	}
-	if !known {
-		stored = v.src.dummy()
-	}
+	stored, known := v.lookup(user)
 	if !stored.expensive() {
 		ok := stored.verify(password)
 		return ok && known, nil
@@ -77,5 +71,55 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 		return r.Val.(bool) && known, nil
 	case <-ctx.Done():
 		return false, ctx.Err()
+	}
+}
+
+// lookup returns user's stored password, or the source's dummy when there
+// is no such user.
+func (v *verifier) lookup(user []byte) (stored storedPassword, known bool) {
+	if s, ok := v.src.(*staticCredentials); ok {
+		stored, known = s.users[string(user)] // no copy of user needed
+	} else {
+		stored, known = v.src.lookup(string(user))
+	}
+	if !known {
+		stored = v.src.dummy()
+	}
+	return stored, known
+}
+
+// cachedGood reports whether user and password verified lately against
+// the current generation of stored passwords, so that verify would answer
+// yes without running a hash.
+func (v *verifier) cachedGood(user, password []byte) bool {
+	gen := v.src.generation()
+	stored, known := v.lookup(user)
+	return known && stored.expensive() && v.cache.hit(v.cache.key(user, password), gen)
+}
+
+// burn does the work that checking password against user's stored
+// password (or the dummy) costs when the verified cache does not answer,
+// and throws the result away: a refused attempt takes as long as a
+// checked one, so timing does not tell a ban from a wrong password. Its
+// hash takes a slot like any other, so refused attempts cannot use more
+// CPU than checked ones may, and concurrent burns of one credential share
+// a run, as verify's do. It returns early when ctx ends.
+func (v *verifier) burn(ctx context.Context, user, password []byte) {
+	stored, _ := v.lookup(user)
+	if !stored.expensive() {
+		_ = stored.verify(password)
+		return
+	}
+	pw := string(password)
+	ch := v.burns.DoChan(v.cache.key(user, password).name(), func() (any, error) {
+		v.slots <- struct{}{}
+		defer func() { <-v.slots }()
+		v.burnRuns.Add(1)
+		_ = stored.verify([]byte(pw))
+		return nil, nil
+	})
+	select {
+	case <-ch:
+	case <-ctx.Done():
 	}
 }

@@ -7,9 +7,10 @@
 //   - it is also an [auth.RevocationList], whose revocations every process
 //     can watch ([Store.WatchRevocations]) to close the WebSockets of a
 //     session ended elsewhere;
-//   - [Store.Regulator] counts failed passwords per user and per address
-//     in Redis, under the same [auth.RegulationPolicy] as the in-memory
-//     regulator.
+//   - [Store.Regulator] counts password attempts per user and per address
+//     in Redis, each before its password is checked and atomically, so
+//     that processes guessed at together still check no more than the
+//     same [auth.RegulationPolicy] allows the in-memory regulator.
 //
 // Keys are the Prefix (default "authwire:") followed by "s:" and a session
 // ID, "r:" and a session ID, or "f:"/"b:" and the hex of the first 16
