@@ -18,7 +18,7 @@ const (
 
 // forwardHandler is a guarded mux with sessions, the login form and the
 // forward-auth endpoint; 192.0.2.10 is the trusted proxy.
-func forwardHandler(t *testing.T, cfg auth.ForwardAuthConfig) http.Handler {
+func forwardHandler(t testing.TB, cfg auth.ForwardAuthConfig) http.Handler {
 	t.Helper()
 	keys, err := auth.KeysFromSecrets("a test secret of decent length")
 	if err != nil {
