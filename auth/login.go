@@ -115,7 +115,7 @@ func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, st
 	page := LoginPage{
 		Title:     f.title,
 		Action:    f.path,
-		CSRFToken: f.sessions.csrf.token("login", bind),
+		CSRFToken: csrfToken("login", bind),
 		Next:      f.next(next),
 		User:      user,
 		Error:     message,
@@ -161,7 +161,7 @@ func (f *loginFlow) submit(x backends.Exchange) {
 	if !ok {
 		return
 	}
-	if !f.sessions.csrf.valid("login", x.Cookie(loginCSRFCookie), form.Get("csrf_token")) {
+	if !csrfValid("login", x.Cookie(loginCSRFCookie), form.Get("csrf_token")) {
 		send(x, f.replies.csrf)
 		return
 	}
@@ -207,7 +207,7 @@ func (f *loginFlow) logout(x backends.Exchange) {
 	if token == "" {
 		token = x.Header("X-CSRF-Token")
 	}
-	if !f.sessions.csrf.valid("logout", id.SessionID, token) {
+	if !csrfValid("logout", id.SessionID, token) {
 		send(x, f.replies.csrf)
 		return
 	}

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 )
 
@@ -20,4 +22,13 @@ func KeysFromSecrets(secrets ...string) ([][]byte, error) {
 		keys = append(keys, deriveKey([]byte(s), "session-hash"), deriveKey([]byte(s), "session-block"))
 	}
 	return keys, nil
+}
+
+// deriveKey derives a purpose-specific key from a key that is already
+// strong (a session hash key), so that one key never serves two uses
+// directly.
+func deriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("authwire/" + purpose))
+	return m.Sum(nil)
 }
