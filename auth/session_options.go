@@ -13,7 +13,7 @@ type SessionConfig struct {
 	// pair first: new cookies use the first pair, and cookies made under
 	// any pair are read, so keys can be rotated without logging everyone
 	// out. Make a pair with [GenerateKeyPair], or derive pairs from a
-	// passphrase with [KeysFromSecret]. Required unless Store is set.
+	// secret with [KeysFromSecrets]. Required unless Store is set.
 	Keys [][]byte
 	// Store keeps the sessions. Default: a [CookieStore] with Keys.
 	Store SessionStore
