@@ -8,7 +8,7 @@ import (
 
 // build turns a validated configuration into an Auth.
 func build(cfg *config) (*Auth, error) {
-	a := &Auth{replies: newReplies(), log: cfg.log}
+	a := &Auth{replies: newReplies(), log: cfg.log, origins: newOriginCheck(cfg.trustedOrigins)}
 	routes, err := compileRoutes(cfg.public)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -49,6 +49,7 @@ func build(cfg *config) (*Auth, error) {
 		if a.flow, err = newLoginFlow(cfg.login, cfg.realm, sm, pc); err != nil {
 			return nil, err
 		}
+		a.flow.origins = a.origins
 	}
 	if basic != nil {
 		a.basic = basic

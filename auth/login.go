@@ -32,6 +32,7 @@ type loginFlow struct {
 	sso, ssoName     string // the OIDC login path and its label, when there is one
 	sessions         *sessionManager
 	passwords        *passwordCheck
+	origins          *originCheck // refuses cross-origin posts
 	replies          replies
 }
 
@@ -84,7 +85,9 @@ func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 		case http.MethodGet, http.MethodHead:
 			f.showForm(x, f.requestedNext(x), "", "", http.StatusOK)
 		case http.MethodPost:
-			f.submit(x)
+			if !f.origins.refuse(x) {
+				f.submit(x)
+			}
 		default:
 			methodNotAllowed(x, "GET, HEAD, POST")
 		}
@@ -94,7 +97,9 @@ func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 			methodNotAllowed(x, "POST")
 			return true
 		}
-		f.logout(x)
+		if !f.origins.refuse(x) {
+			f.logout(x)
+		}
 		return true
 	}
 	return false
