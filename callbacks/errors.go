@@ -12,10 +12,13 @@ const (
 	CodeForbidden       = "forbidden"
 	CodeNotFound        = "not_found"
 	CodeTooLarge        = "too_large"
-	CodeInternal        = "internal"
-	CodeTimeout         = "timeout"
-	CodeCancelled       = "cancelled"
-	CodeUnavailable     = "unavailable"
+	// CodeUnsupportedMediaType (415) answers an HTTP call whose body is
+	// not sent as application/json.
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeInternal             = "internal"
+	CodeTimeout              = "timeout"
+	CodeCancelled            = "cancelled"
+	CodeUnavailable          = "unavailable"
 )
 
 // Error is a callback failure the client sees as it is. A callback that
@@ -47,6 +50,8 @@ func status(code string) int {
 		return http.StatusNotFound
 	case CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	case CodeTimeout:
 		return http.StatusGatewayTimeout
 	case CodeUnavailable:

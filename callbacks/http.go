@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,8 +15,10 @@ import (
 )
 
 // Handler serves everything under the prefix: POST <prefix>/<name> calls,
-// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. Mount it so
-// that it sees the full path:
+// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. A call must be
+// sent as application/json (else 415) and, from a browser, by a page of
+// the same origin or a trusted one (else 403): see the package
+// documentation. Mount it so that it sees the full path:
 //
 //	mux.Handle("/_callbacks/", reg.Handler())                        // net/http
 //	engine.Any("/_callbacks/*name", gin.WrapH(reg.Handler()))       // Gin
@@ -68,6 +71,14 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		json.NewEncoder(w).Encode(errorFrame{Error: NewError(CodeBadRequest, "call a callback with POST")})
+		return
+	}
+	if err := r.origins(backends.HTTPExchange(w, req)); err != nil {
+		writeError(w, NewError(CodeForbidden, "cross-origin call refused: call callbacks from the site's own pages"))
+		return
+	}
+	if !isJSON(req.Header.Get("Content-Type")) {
+		writeError(w, NewError(CodeUnsupportedMediaType, "send the args as Content-Type: application/json"))
 		return
 	}
 	cb := r.set.get(name)
@@ -125,6 +136,17 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(append(b, '\n'))
+}
+
+// isJSON reports whether a Content-Type header is application/json, with
+// or without parameters (charset=utf-8). Browsers send a cross-site form
+// or a no-cors fetch as text/plain, urlencoded, multipart or with no
+// Content-Type at all, without asking the server first; application/json
+// is not among them, so requiring it keeps such requests out even from a
+// browser that sends neither Sec-Fetch-Site nor Origin.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // serveStream answers a streaming call over HTTP with newline-delimited

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 	"github.com/authwire/authwire/ws"
 )
 
@@ -135,6 +136,7 @@ type Registry struct {
 	stop    context.CancelFunc
 	log     *slog.Logger
 	ws      *ws.Server
+	origins func(backends.Exchange) error // auth.Auth.CheckCrossOrigin
 }
 
 // New creates a registry served at cfg.Prefix and declares its routes to
@@ -177,14 +179,15 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 	}
 	life, stop := context.WithCancel(context.Background())
 	r := &Registry{
-		cfg:   cfg,
-		slots: make(chan struct{}, cfg.MaxConcurrent),
-		life:  life,
-		dog:   newWatchdog(life),
-		stop:  stop,
-		log:   cfg.Logger,
-		ws:    sockets,
-		ends:  make(map[string]map[*context.CancelCauseFunc]struct{}),
+		cfg:     cfg,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		life:    life,
+		dog:     newWatchdog(life),
+		stop:    stop,
+		log:     cfg.Logger,
+		ws:      sockets,
+		ends:    make(map[string]map[*context.CancelCauseFunc]struct{}),
+		origins: a.CheckCrossOrigin,
 	}
 	// A session's sockets are closed by the ws server when it ends; its
 	// HTTP calls in progress end here.
