@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -17,8 +18,14 @@ import (
 // the same session, and take each other's (so processes need no shared
 // secret for them either).
 func TestCSRFTokensCarryNoKey(t *testing.T) {
-	one, aOne, _ := sessionServer(t)
-	two, aTwo, _ := sessionServer(t) // other random keys
+	app := func() (*httptest.Server, *auth.Auth) {
+		hashKey, blockKey := auth.GenerateKeyPair() // each app its own keys
+		return newServer(t, demoUsers, demoGroups,
+			auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}, InsecureCookies: true}),
+			auth.WithLoginForm(auth.LoginConfig{}))
+	}
+	one, aOne := app()
+	two, aTwo := app()
 	const bind = "Jd2b8l0o3Yx1V5Zq7nT4rC9wK6sF0aHm2pE8uG3iL1y"
 	token := func(srv *browser) string {
 		srv.setCookie("authwire_login", bind)
