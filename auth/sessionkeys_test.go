@@ -84,3 +84,14 @@ func TestKeysFromSecretsRefusesWeakSecrets(t *testing.T) {
 		t.Errorf("no secret: %v", err)
 	}
 }
+
+// BenchmarkKeysFromSecrets is the cost of one derivation: what start-up
+// pays once per secret, and what an attacker pays per guess.
+func BenchmarkKeysFromSecrets(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := auth.KeysFromSecrets(kdfSecret); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
