@@ -24,7 +24,8 @@ var ErrCrossOrigin = errors.New("auth: cross-origin request refused")
 // exactly against the request's Origin header, so "http://login.example.com"
 // does not trust "https://login.example.com" or another port. Default:
 // none, and every cross-origin browser request to those endpoints is
-// refused with 403 (see [Auth.CheckCrossOrigin]).
+// refused with 403 (see [Auth.CheckCrossOrigin]). Several calls add up;
+// an origin that is not scheme://host[:port] makes New fail.
 //
 // Trusting an origin lifts only this check: the CSRF token of the login
 // and logout forms is still required, and authwire sends no CORS headers,
