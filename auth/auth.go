@@ -40,6 +40,7 @@ type Auth struct {
 	flow     *loginFlow          // login form and logout; nil without sessions
 	forward  *forwardAuth        // the forward-auth endpoint; nil without WithForwardAuth
 	oidc     *oidcFlow           // OIDC login; nil without WithOIDC
+	origins  *originCheck        // the cross-origin check of state-changing endpoints
 
 	// fixedContexts holds, for each identity prebuilt at New, a context
 	// over context.Background() that carries it (see attach).

@@ -71,7 +71,7 @@ func BenchmarkGuard(b *testing.B) {
 		benchGuard(b, a.Handler(), "admin", "correct horse", 200)
 	})
 	b.Run("session_cookie", func(b *testing.B) {
-		keys, _ := auth.KeysFromSecrets("a benchmark secret of decent length")
+		keys := testKeys()
 		a, err := auth.New(okHandler(),
 			auth.WithUsers(map[string]string{"admin": "correct horse"}),
 			auth.WithUserGroups(map[string][]string{"admin": {"admin", "ops"}}),

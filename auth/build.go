@@ -8,7 +8,7 @@ import (
 
 // build turns a validated configuration into an Auth.
 func build(cfg *config) (*Auth, error) {
-	a := &Auth{replies: newReplies(), log: cfg.log, proxies: cfg.proxies}
+	a := &Auth{replies: newReplies(), log: cfg.log, proxies: cfg.proxies, origins: newOriginCheck(cfg.trustedOrigins)}
 	a.anonymous = context.WithValue(context.Background(), guardedKey{}, a)
 	routes, err := compileRoutes(cfg.public)
 	if err != nil {
@@ -50,6 +50,7 @@ func build(cfg *config) (*Auth, error) {
 		if a.flow, err = newLoginFlow(cfg.login, cfg.realm, sm, pc); err != nil {
 			return nil, err
 		}
+		a.flow.origins = a.origins
 	}
 	if basic != nil {
 		a.basic = basic

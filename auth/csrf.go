@@ -1,44 +1,47 @@
 package auth
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 )
 
-// csrfGuard makes and checks the anti-forgery tokens of the login and
-// logout forms. A token is an HMAC-SHA256, under a key derived from the
-// session keys (so every process sharing the keys agrees), of a purpose
-// and a value the attacker cannot read: the random login cookie before
-// login, the session ID after it.
-type csrfGuard struct {
-	key []byte
+// The anti-forgery tokens of the login and logout forms are bound to a
+// random value the browser holds but a page on another site cannot read:
+// the login cookie (32 random bytes, HttpOnly, SameSite=Strict) before
+// login, the session ID (32 random bytes, inside the sealed session
+// cookie or, for a server-side store, the HttpOnly cookie itself) after
+// it. The token is a SHA-256 of a label and that value, with no key.
+//
+// No key is on purpose. A token that is a MAC of a value the client
+// knows, under a key derived from the session keys, lets anyone who
+// fetches the login page test guesses at the session secret offline (the
+// attack of issue 12). A hash of a 256-bit random value the client does
+// not know (it never sees the session ID) or already holds (the login
+// cookie) tells nothing about any key, needs nothing shared between
+// processes, and cannot be made by a page that cannot read the value.
+// A MAC would add nothing here: whoever can plant a login cookie can get
+// a valid (cookie, token) pair from GET /login anyway, and whoever knows
+// a session ID with a server-side store holds the session itself.
+// Together with the cross-origin check (crossorigin.go), which refuses a
+// cross-site form before its token is looked at, this is the defence.
+
+// csrfToken returns the token for purpose bound to value.
+func csrfToken(purpose, value string) string {
+	h := sha256.New()
+	h.Write([]byte("authwire/csrf/"))
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// token returns the token for purpose and value.
-func (g csrfGuard) token(purpose, value string) string {
-	m := hmac.New(sha256.New, g.key)
-	m.Write([]byte(purpose))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// valid reports, in constant time, whether token is the one for purpose
-// and value. An empty value never validates.
-func (g csrfGuard) valid(purpose, value, token string) bool {
+// csrfValid reports, in constant time, whether token is the one for
+// purpose and value. An empty value or token never validates.
+func csrfValid(purpose, value, token string) bool {
 	if value == "" || token == "" {
 		return false
 	}
-	want := g.token(purpose, value)
+	want := csrfToken(purpose, value)
 	return subtle.ConstantTimeCompare([]byte(want), []byte(token)) == 1
-}
-
-// deriveKey derives a purpose-specific key from secret, so that one
-// configured secret never serves two uses directly.
-func deriveKey(secret []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("authwire/" + purpose))
-	return m.Sum(nil)
 }

@@ -123,11 +123,10 @@ func ExampleWithForwardAuth() {
 // Log users in with an OpenID Connect provider; the callback URL is the
 // one registered at the provider.
 func ExampleWithOIDC() {
-	keys, err := auth.KeysFromSecrets("a long secret shared by every process")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	// Every process must share the keys (they seal the OIDC state cookie
+	// too): in production, auth.KeysFromSecrets(os.Getenv("SESSION_SECRET")).
+	hashKey, blockKey := auth.GenerateKeyPair()
+	keys := [][]byte{hashKey, blockKey}
 	mux := http.NewServeMux()
 	a, err := auth.New(mux,
 		auth.WithSessions(auth.SessionConfig{Keys: keys}),

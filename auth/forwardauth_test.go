@@ -20,10 +20,7 @@ const (
 // forward-auth endpoint; 192.0.2.10 is the trusted proxy.
 func forwardHandler(t testing.TB, cfg auth.ForwardAuthConfig) http.Handler {
 	t.Helper()
-	keys, err := auth.KeysFromSecrets("a test secret of decent length")
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testKeys()
 	mux := http.NewServeMux()
 	a, err := auth.New(mux,
 		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123", "ops": "ops"}),

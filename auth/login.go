@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -32,6 +33,7 @@ type loginFlow struct {
 	sso, ssoName     string // the OIDC login path and its label, when there is one
 	sessions         *sessionManager
 	passwords        *passwordCheck
+	origins          *originCheck // refuses cross-origin posts
 	replies          replies
 }
 
@@ -52,18 +54,18 @@ func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwo
 	}
 	for _, p := range []string{f.path, f.logoutPath} {
 		if len(p) < 2 || p[0] != '/' || safeRedirect(p, nil, "") != p {
-			return nil, errors.Join(ErrInvalidConfig, errors.New("auth: login and logout paths must be plain absolute paths such as /login"))
+			return nil, fmt.Errorf("%w: login and logout paths must be plain absolute paths such as /login", ErrInvalidConfig)
 		}
 	}
 	if f.path == f.logoutPath {
-		return nil, errors.Join(ErrInvalidConfig, errors.New("auth: the login and logout paths must differ"))
+		return nil, fmt.Errorf("%w: the login and logout paths must differ", ErrInvalidConfig)
 	}
 	if cfg.Title != "" {
 		f.title = cfg.Title
 	}
 	f.allowedHosts = cfg.AllowedRedirectHosts
 	if cfg.MaxBodyBytes < 0 {
-		return nil, errors.Join(ErrInvalidConfig, errors.New("auth: negative MaxBodyBytes"))
+		return nil, fmt.Errorf("%w: negative MaxBodyBytes", ErrInvalidConfig)
 	}
 	if cfg.MaxBodyBytes > 0 {
 		f.maxBody = cfg.MaxBodyBytes
@@ -84,7 +86,9 @@ func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 		case http.MethodGet, http.MethodHead:
 			f.showForm(x, f.requestedNext(x), "", "", http.StatusOK)
 		case http.MethodPost:
-			f.submit(x)
+			if !f.origins.refuse(x) {
+				f.submit(x)
+			}
 		default:
 			methodNotAllowed(x, "GET, HEAD, POST")
 		}
@@ -94,7 +98,9 @@ func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 			methodNotAllowed(x, "POST")
 			return true
 		}
-		f.logout(x)
+		if !f.origins.refuse(x) {
+			f.logout(x)
+		}
 		return true
 	}
 	return false
@@ -115,7 +121,7 @@ func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, st
 	page := LoginPage{
 		Title:     f.title,
 		Action:    f.path,
-		CSRFToken: f.sessions.csrf.token("login", bind),
+		CSRFToken: csrfToken("login", bind),
 		Next:      f.next(next),
 		User:      user,
 		Error:     message,
@@ -161,7 +167,7 @@ func (f *loginFlow) submit(x backends.Exchange) {
 	if !ok {
 		return
 	}
-	if !f.sessions.csrf.valid("login", x.Cookie(loginCSRFCookie), form.Get("csrf_token")) {
+	if !csrfValid("login", x.Cookie(loginCSRFCookie), form.Get("csrf_token")) {
 		send(x, f.replies.csrf)
 		return
 	}
@@ -207,7 +213,7 @@ func (f *loginFlow) logout(x backends.Exchange) {
 	if token == "" {
 		token = x.Header("X-CSRF-Token")
 	}
-	if !f.sessions.csrf.valid("logout", id.SessionID, token) {
+	if !csrfValid("logout", id.SessionID, token) {
 		send(x, f.replies.csrf)
 		return
 	}

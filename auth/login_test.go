@@ -33,10 +33,7 @@ func (c *clock) advance(d time.Duration) {
 func sessionServer(t *testing.T, extra ...auth.Option) (*httptest.Server, *auth.Auth, *clock) {
 	t.Helper()
 	clk := &clock{t: time.Now()}
-	keys, err := auth.KeysFromSecrets("a test secret of decent length")
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testKeys()
 	opts := append([]auth.Option{
 		demoUsers, demoGroups,
 		auth.WithClock(clk.now),
@@ -187,7 +184,7 @@ func TestLoginFormFlow(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
-	keys, _ := auth.KeysFromSecrets("a test secret of decent length")
+	keys := testKeys()
 	srv, _ := newServer(t, demoUsers, auth.WithSessions(auth.SessionConfig{Keys: keys}))
 	got := do(t, srv, request{path: "/", user: "admin", pass: "admin"})
 	var c *http.Cookie

@@ -110,8 +110,8 @@ func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 }
 
 func TestSessionKeyRotation(t *testing.T) {
-	oldKeys, _ := auth.KeysFromSecrets("the old secret, long enough")
-	newKeys, _ := auth.KeysFromSecrets("the new secret, long enough", "the old secret, long enough")
+	oldKeys := testKeys()
+	newKeys := append(testKeys(), oldKeys...)
 	oldSrv, _ := newServer(t, demoUsers, auth.WithSessions(auth.SessionConfig{Keys: oldKeys, InsecureCookies: true}))
 	b := newBrowser(t, oldSrv)
 	b.do("GET", "/", nil, map[string]string{"Authorization": "Basic " + b64("admin:admin")})
@@ -136,7 +136,7 @@ func TestSessionKeyRotation(t *testing.T) {
 }
 
 func TestBasicRechallengeAfterLogout(t *testing.T) {
-	keys, _ := auth.KeysFromSecrets("a test secret of decent length")
+	keys := testKeys()
 	srv, a := newServer(t, demoUsers, auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}))
 	b := newBrowser(t, srv)
 	creds := map[string]string{"Authorization": "Basic " + b64("admin:admin"), "Accept": "text/html"}
@@ -208,7 +208,7 @@ func TestRegulationBansAndUnbans(t *testing.T) {
 }
 
 func TestSessionsMisconfiguration(t *testing.T) {
-	keys, _ := auth.KeysFromSecrets("a test secret of decent length")
+	keys := testKeys()
 	for name, opts := range map[string][]auth.Option{
 		"no keys":             {demoUsers, auth.WithSessions(auth.SessionConfig{})},
 		"login without sess":  {demoUsers, auth.WithLoginForm(auth.LoginConfig{})},

@@ -33,10 +33,7 @@ func oidcAppWith(t *testing.T, p *oidctest.Provider, tweak func(*auth.OIDCConfig
 		h.Load().(http.Handler).ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	keys, err := auth.KeysFromSecrets("a test secret of decent length")
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testKeys()
 	mux := http.NewServeMux()
 	opts := append([]auth.Option{
 		auth.WithLogger(slog.New(slog.DiscardHandler)),
@@ -241,7 +238,7 @@ func TestOIDCProviderDown(t *testing.T) {
 }
 
 func TestOIDCConfigErrors(t *testing.T) {
-	keys, _ := auth.KeysFromSecrets("a test secret of decent length")
+	keys := testKeys()
 	sessions := auth.WithSessions(auth.SessionConfig{Keys: keys})
 	good := auth.OIDCConfig{Issuer: "https://idp.example", ClientID: "app", RedirectURL: "https://app.example/oidc/callback"}
 	for _, tc := range []struct {

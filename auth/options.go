@@ -49,6 +49,7 @@ type config struct {
 	proxies          trustedProxies
 	forward          *ForwardAuthConfig
 	oidc             *OIDCConfig
+	trustedOrigins   []string
 }
 
 // Defaults. Each is documented on the option that changes it.

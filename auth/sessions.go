@@ -25,7 +25,6 @@ type sessionManager struct {
 	touchEvery time.Duration
 	now        func() time.Time
 	log        *slog.Logger
-	csrf       csrfGuard
 	hooksMu    sync.Mutex
 	onRevoke   []func(ctx context.Context, id string)
 }
@@ -220,16 +219,6 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		}
 		m.store = s
 	}
-	// The CSRF key is derived from the newest session key, so every
-	// process sharing the keys accepts every other's forms. Without
-	// keys (a custom store), it is random per process.
-	csrfSecret := make([]byte, 32)
-	if len(sc.Keys) > 0 {
-		csrfSecret = sc.Keys[0]
-	} else if err := randomBytes(csrfSecret); err != nil {
-		return nil, err
-	}
-	m.csrf = csrfGuard{key: deriveKey(csrfSecret, "csrf")}
 	if m.revs == nil {
 		m.revs = NewMemoryRevocations(cfg.now)
 	}
@@ -241,13 +230,16 @@ func timeOf(unix int64) time.Time { return time.Unix(unix, 0) }
 
 // CSRFToken returns the anti-forgery token a page must send with POST
 // /logout (as the csrf_token form field or the X-CSRF-Token header) for
-// the session in ctx, or "" when ctx carries no session.
+// the session in ctx, or "" when ctx carries no session. The token is a
+// hash of the session ID, with no key, so every process agrees on it and
+// it tells nothing about the session keys; like the session ID itself,
+// which it stands for, it is not to be logged or shown to others.
 func (a *Auth) CSRFToken(ctx context.Context) string {
 	id := FromContext(ctx)
 	if a.sessions == nil || id == nil || id.SessionID == "" {
 		return ""
 	}
-	return a.sessions.csrf.token("logout", id.SessionID)
+	return csrfToken("logout", id.SessionID)
 }
 
 // Revoke ends the session with the given ID everywhere: later requests

@@ -6,12 +6,18 @@
 //
 // Wire protocol (stable):
 //
-//   - HTTP: POST <prefix>/<name> with a JSON body (the args) answers
-//     200 {"result": …}; a stream answers application/x-ndjson lines
-//     {"data": …} then {"done": true}. Errors are
-//     {"error":{"code":"…","message":"…"}} with 400 bad_request,
-//     401 unauthenticated, 403 forbidden, 404 not_found, 413 too_large,
-//     500 internal, 504 timeout.
+//   - HTTP: POST <prefix>/<name> with a JSON body (the args) sent as
+//     Content-Type: application/json answers 200 {"result": …}; a stream
+//     answers application/x-ndjson lines {"data": …} then {"done": true}.
+//     Errors are {"error":{"code":"…","message":"…"}} with 400
+//     bad_request, 401 unauthenticated, 403 forbidden, 404 not_found,
+//     413 too_large, 415 unsupported_media_type (any other Content-Type,
+//     or none), 500 internal, 504 timeout. A call from a browser page of
+//     another origin is refused with 403 forbidden before anything else
+//     is looked at (see auth.Auth.CheckCrossOrigin and
+//     auth.WithTrustedOrigins); requests with neither Sec-Fetch-Site nor
+//     Origin, as curl and servers send them, are not browser calls and go
+//     on.
 //   - WebSocket at <prefix>/ws: the client sends
 //     {"id":"7","call":"<name>","args":…} or {"id":"7","cancel":true}; the
 //     server answers {"id":"7","result":…}, or {"id":"7","data":…} per

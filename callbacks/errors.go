@@ -12,11 +12,15 @@ const (
 	CodeForbidden       = "forbidden"
 	CodeNotFound        = "not_found"
 	CodeTooLarge        = "too_large"
-	CodeInternal        = "internal"
-	CodeTimeout         = "timeout"
-	CodeCancelled       = "cancelled"
-	CodeUnavailable     = "unavailable"
-	CodeTooMany         = "too_many"
+	// CodeUnsupportedMediaType (415) answers an HTTP call whose body is
+	// not sent as application/json.
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeInternal             = "internal"
+	CodeTimeout              = "timeout"
+	CodeCancelled            = "cancelled"
+	CodeUnavailable          = "unavailable"
+	// CodeTooMany (429) refuses a call over Config.MaxConcurrentPerCaller.
+	CodeTooMany = "too_many"
 )
 
 // Error is a callback failure the client sees as it is. A callback that
@@ -48,6 +52,8 @@ func status(code string) int {
 		return http.StatusNotFound
 	case CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	case CodeTimeout:
 		return http.StatusGatewayTimeout
 	case CodeUnavailable:

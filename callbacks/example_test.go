@@ -40,6 +40,7 @@ func Example() {
 
 	call := func(name, args, user, pass string) {
 		req, _ := http.NewRequest("POST", srv.URL+"/_callbacks/"+name, strings.NewReader(args))
+		req.Header.Set("Content-Type", "application/json") // required
 		if user != "" {
 			req.SetBasicAuth(user, pass)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,10 +15,12 @@ import (
 )
 
 // Handler serves everything under the prefix: POST <prefix>/<name> calls,
-// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. [Registry.Mount]
-// mounts it; on a router that is not a backends.Router, mount it so that it
-// sees every path below the prefix (net/http: "/_callbacks/", with the
-// slash).
+// GET <prefix>/client.js, and the WebSocket at <prefix>/ws. A call must be
+// sent as application/json (else 415) and, from a browser, by a page of
+// the same origin or a trusted one (else 403): see the package
+// documentation. [Registry.Mount] mounts it; on a router that is not a
+// backends.Router, mount it so that it sees every path below the prefix
+// (net/http: "/_callbacks/", with the slash).
 //
 // A request that did not pass the guard gets 500 (see auth.Auth's
 // Guarded). The handler is a backends.StreamingHandler: only calls of
@@ -70,6 +73,14 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		json.NewEncoder(w).Encode(errorFrame{Error: NewError(CodeBadRequest, "call a callback with POST")})
+		return
+	}
+	if err := r.auth.CheckCrossOrigin(backends.HTTPExchange(w, req)); err != nil {
+		writeError(w, NewError(CodeForbidden, "cross-origin call refused: call callbacks from the site's own pages"))
+		return
+	}
+	if !isJSON(req.Header.Get("Content-Type")) {
+		writeError(w, NewError(CodeUnsupportedMediaType, "send the args as Content-Type: application/json"))
 		return
 	}
 	cb := r.set.get(name)
@@ -129,6 +140,17 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(append(b, '\n'))
+}
+
+// isJSON reports whether a Content-Type header is application/json, with
+// or without parameters (charset=utf-8). Browsers send a cross-site form
+// or a no-cors fetch as text/plain, urlencoded, multipart or with no
+// Content-Type at all, without asking the server first; application/json
+// is not among them, so requiring it keeps such requests out even from a
+// browser that sends neither Sec-Fetch-Site nor Origin.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // serveStream answers a streaming call over HTTP with newline-delimited

@@ -34,7 +34,9 @@ func newFixture(t *testing.T, withSockets bool) *fixture {
 	t.Helper()
 	f := &fixture{release: make(chan struct{})}
 	mux := http.NewServeMux()
-	keys, _ := auth.KeysFromSecrets("callbacks test secret, long enough")
+	// A fresh random pair: KeysFromSecrets runs argon2id on every call.
+	hashKey, blockKey := auth.GenerateKeyPair()
+	keys := [][]byte{hashKey, blockKey}
 	a, err := auth.New(mux,
 		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
 		auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),

@@ -119,6 +119,7 @@ func TestHTTPClientGoneCancels(t *testing.T) {
 				go func() {
 					req, _ := http.NewRequestWithContext(ctx, "POST", app.base+"/_callbacks/"+name, strings.NewReader(`{"key":"`+key+`"}`))
 					req.Header.Set("Cookie", auth.DefaultSessionCookie+"="+cookie)
+					req.Header.Set("Content-Type", "application/json")
 					resp, err := app.client.Do(req)
 					if err == nil {
 						line, rerr := bufio.NewReader(resp.Body).ReadString('\n')

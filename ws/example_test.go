@@ -21,10 +21,10 @@ import (
 // its session cookie) gets an echo; when the session is revoked, the
 // socket is closed with 4401.
 func Example() {
-	keys, err := auth.KeysFromSecrets("a secret of at least 16 bytes")
-	if err != nil {
-		log.Fatal(err)
-	}
+	// A random pair for the example; a service that must keep its sessions
+	// across restarts uses auth.KeysFromSecrets(os.Getenv("SESSION_SECRET")).
+	hashKey, blockKey := auth.GenerateKeyPair()
+	keys := [][]byte{hashKey, blockKey}
 	mux := http.NewServeMux()
 	a, err := auth.New(mux,
 		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),

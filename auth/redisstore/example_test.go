@@ -23,14 +23,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := auth.KeysFromSecrets("the same secret in every process")
-	if err != nil {
-		log.Fatal(err)
-	}
+
 	mux := http.NewServeMux()
 	a, err := auth.New(mux,
 		auth.WithUsers(map[string]string{"alice": "alice-pw"}),
-		auth.WithSessions(auth.SessionConfig{Keys: keys, Store: store, Revocations: store}),
+		auth.WithSessions(auth.SessionConfig{Store: store, Revocations: store}),
 		auth.WithRegulator(reg),
 	)
 	if err != nil {

@@ -25,6 +25,14 @@ func checkBugClasses(t *testing.T, h Harness) {
 	if s.auth == nil {
 		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
 	}
+	// Cleanups run last first: this one, before the harness stops the
+	// server, which some servers (fasthttp) do only once every
+	// connection is closed.
+	t.Cleanup(func() {
+		if tr, ok := http.DefaultTransport.(*http.Transport); ok {
+			tr.CloseIdleConnections()
+		}
+	})
 	viewer := [2]string{"Authorization", "Basic " + b64(ViewerUser+":"+ViewerPassword)}
 	jsonAccept := [2]string{"Accept", "application/json"}
 

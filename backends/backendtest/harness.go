@@ -26,7 +26,8 @@
 // 403), unknown paths, HEAD and OPTIONS, the identity handlers see (through
 // auth.FromContext and the framework's own store), concurrent callers,
 // session cookies and logout, the login form (redirect with next, CSRF,
-// body limit), the forward-auth endpoint (answers, Remote-* headers,
+// body limit), the refusal of cross-origin login and logout (Sec-Fetch-Site,
+// Origin), the forward-auth endpoint (answers, Remote-* headers,
 // ?allowed_groups=), OIDC login against a provider on loopback (state
 // cookie, callback, session), and path-confusion attempts against public
 // routes.

@@ -20,10 +20,10 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // cookie that then authenticates). These are the parts of an Exchange the
 // Basic cases never touch.
 func checkLoginForm(t *testing.T, h Harness) {
-	keys, err := auth.KeysFromSecrets("backendtest login secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A fresh random pair: KeysFromSecrets runs argon2id (64 MiB) on
+	// every call, which a suite run on every backend would pay many times.
+	hashKey, blockKey := auth.GenerateKeyPair()
+	keys := [][]byte{hashKey, blockKey}
 	opts := append(append(Options(), h.Options...),
 		auth.WithSessions(auth.SessionConfig{Keys: keys}), auth.WithLoginForm(auth.LoginConfig{}))
 	s := &Setup{t: t, opts: opts}

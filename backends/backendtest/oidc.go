@@ -17,10 +17,10 @@ import (
 // (Exchange.Query, Exchange.Cookie), and the session that follows.
 func checkOIDC(t *testing.T, h Harness) {
 	p := oidctest.New(t)
-	keys, err := auth.KeysFromSecrets("backendtest oidc secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A fresh random pair: KeysFromSecrets runs argon2id (64 MiB) on
+	// every call, which a suite run on every backend would pay many times.
+	hashKey, blockKey := auth.GenerateKeyPair()
+	keys := [][]byte{hashKey, blockKey}
 	// The application's address is known only once it serves; the
 	// provider's redirect goes to this placeholder, and the test sends
 	// the browser to the same path on the application.

@@ -15,10 +15,10 @@ import (
 // cookie alone authenticates, that a tampered cookie is no session, and
 // that logout revokes: the same cookie replayed afterwards gets 401.
 func checkSessions(t *testing.T, h Harness) {
-	keys, err := auth.KeysFromSecrets("backendtest session secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A fresh random pair: KeysFromSecrets runs argon2id (64 MiB) on
+	// every call, which a suite run on every backend would pay many times.
+	hashKey, blockKey := auth.GenerateKeyPair()
+	keys := [][]byte{hashKey, blockKey}
 	opts := append(append(Options(), h.Options...), auth.WithSessions(auth.SessionConfig{Keys: keys}))
 	s := &Setup{t: t, opts: opts}
 	base := h.Start(t, s)

@@ -23,6 +23,10 @@ import (
 // DefaultAddr is where the demo listens unless ADDR says otherwise.
 const DefaultAddr = "127.0.0.1:8050"
 
+// makeSecret is the command the demo's messages give for making a
+// SESSION_SECRET.
+const makeSecret = "openssl rand -base64 32"
+
 // Config is the demo's configuration, read from the environment.
 type Config struct {
 	// Addr is the listen address (ADDR).
@@ -40,8 +44,10 @@ type Config struct {
 // Load reads the environment:
 //
 //   - ADDR: listen address (default 127.0.0.1:8050);
-//   - SESSION_SECRET: session key passphrase (default: random, and
-//     sessions end when the process does);
+//   - SESSION_SECRET: the secret the session keys are derived from, with
+//     argon2id, once at start (default: random keys, and sessions end
+//     when the process does); a guessable one is refused with a message
+//     saying to make one with `openssl rand -base64 32`;
 //   - HTPASSWD, HTGROUPS: Apache files replacing the demo users
 //     admin/admin (group admin) and viewer/viewer123 (group viewer);
 //   - AUTH_MODE=basic: Basic challenge only, no login page;
@@ -75,12 +81,13 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	if secret := getenv("SESSION_SECRET"); secret != "" {
 		var err error
 		if keys, err = auth.KeysFromSecrets(secret); err != nil {
-			return cfg, fmt.Errorf("SESSION_SECRET: %w", err)
+			return cfg, fmt.Errorf("SESSION_SECRET: %w; for example: export SESSION_SECRET=\"$(%s)\"", err, makeSecret)
 		}
 	} else {
 		h, b := auth.GenerateKeyPair()
 		keys = [][]byte{h, b}
-		log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops")
+		log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops; " +
+			"to keep them, set a random secret with: export SESSION_SECRET=\"$(" + makeSecret + ")\"")
 	}
 
 	sessions := auth.SessionConfig{Keys: keys, InsecureCookies: getenv("INSECURE_COOKIES") == "1"}

@@ -255,6 +255,7 @@ func checkLive(t *testing.T, base, adminSession string) (afterLogout func()) {
 	post := func(name, body string, headers map[string]string) result {
 		t.Helper()
 		req, _ := http.NewRequest("POST", base+"/_callbacks/"+name, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		for k, v := range headers {
 			req.Header.Set(k, v)
 		}

@@ -2,6 +2,8 @@ package demo_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,9 +25,13 @@ func TestDemosShareRedis(t *testing.T) {
 		t.Skip("builds two programs and runs redis-server; skipped with -short")
 	}
 	redisSrv := servetest.Redis(t)
+	// One secret for both demos, as `openssl rand -base64 32` makes it.
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	secret := base64.StdEncoding.EncodeToString(raw)
 	var bases []string
 	for _, name := range []string{"nethttp", "gin"} {
-		bases = append(bases, start(t, buildDemo(t, name), "INSECURE_COOKIES=1", "SESSION_SECRET=shared by both demos, long enough",
+		bases = append(bases, start(t, buildDemo(t, name), "INSECURE_COOKIES=1", "SESSION_SECRET="+secret,
 			"REDIS_URL=redis://"+redisSrv.Addr+"/0"))
 	}
 	one, two := bases[0], bases[1]
