@@ -60,7 +60,9 @@ func build(cfg *config) (*Auth, error) {
 			a.fixedContexts[id] = context.WithValue(context.Background(), identityKey{}, id)
 		}
 	}
-	a.chain = append(a.chain, cfg.extra...)
+	for _, au := range cfg.extra {
+		a.chain = append(a.chain, customAuthenticator{au})
+	}
 	if len(a.chain) == 0 {
 		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
 	}

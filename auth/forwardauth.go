@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -42,9 +43,16 @@ const AllSections = "_all_"
 // endpoint, which recognises the caller as the guard would and answers:
 //
 //   - 200, allowing the request, with the caller in Remote-User,
-//     Remote-Groups (comma-separated) and Remote-Email (an "email" claim,
-//     when there is one), and the same in X-Auth-Request-User, -Groups
-//     and -Email, for the proxy to pass on upstream;
+//     Remote-Groups (comma-separated, sorted) and Remote-Email (an
+//     "email" claim, when there is one and it is a single clean value),
+//     and the same in X-Auth-Request-User, -Groups and -Email, for the
+//     proxy to pass on upstream. Names are sent as they are, never
+//     escaped: group names cannot hold a comma, a control character or
+//     white space at an end (see Identity.Groups), and a caller whose
+//     user name holds one is refused with 403 (and logged), so that an
+//     upstream that splits or trims the headers reads back exactly the
+//     names authwire checked. Users of an OIDC provider are qualified,
+//     as in "oidc:admin" (see OIDCConfig.PlainUserNames);
 //   - 401 for an anonymous caller: with the login URL in Location for a
 //     browser, and the Basic challenge for other clients (nginx copies
 //     WWW-Authenticate to the client). A request carrying
@@ -128,6 +136,15 @@ func (f *forwardAuth) serve(x backends.Exchange, path string) bool {
 		f.unauthenticated(x, orig, forwardStyle)
 		return true
 	}
+	if !headerName(id.User) || !allHeaderNames(id.Groups) {
+		// The identity did not come through an entry that normalises
+		// it (a user name from a password source, say): sent as it is,
+		// it could read upstream as someone else.
+		f.auth.log.LogAttrs(x.Context(), slog.LevelWarn, "authwire: forward auth refused a caller whose user or group names cannot be sent in a header",
+			slog.String("user", id.User))
+		send(x, f.auth.replies.forbidden)
+		return true
+	}
 	if !f.allowed(x, id, orig) {
 		send(x, f.auth.replies.forbidden)
 		return true
@@ -135,7 +152,7 @@ func (f *forwardAuth) serve(x backends.Exchange, path string) bool {
 	for _, prefix := range []string{"Remote-", "X-Auth-Request-"} {
 		x.SetHeader(prefix+"User", id.User)
 		x.SetHeader(prefix+"Groups", strings.Join(id.Groups, ","))
-		if email, ok := id.Claims["email"].(string); ok && headerSafe(email) {
+		if email, ok := id.Claims["email"].(string); ok && headerName(email) {
 			x.SetHeader(prefix+"Email", email)
 		}
 	}

@@ -17,7 +17,9 @@ import (
 // Each line is "group: user1 user2 ...", members separated by spaces or
 // tabs; blank lines and lines starting with '#' are skipped. As in Apache,
 // a group may span several lines, whose members add up. A group may have
-// no members.
+// no members. A group name must be usable in a comma-separated header
+// (see Identity.Groups): one with a comma is an error, as for a control
+// character.
 type htgroupFile struct {
 	file *watchedFile[htgroupTable]
 }
@@ -59,6 +61,8 @@ func parseHtgroup(r io.Reader, path string, _ *slog.Logger) (*htgroupTable, erro
 			return errors.New("empty group name")
 		case strings.ContainsFunc(group, isCTL):
 			return errors.New("group name contains a control character")
+		case !headerName(group):
+			return errors.New("group name holds a comma, invalid UTF-8 or white space at an end")
 		}
 		for _, user := range strings.Fields(members) {
 			t.byUser[user] = append(t.byUser[user], group)

@@ -14,8 +14,18 @@ import (
 type Identity struct {
 	// User is the user name the caller authenticated as.
 	User string
-	// Groups are the user's groups, sorted, never nil: a user without
-	// groups has an empty list, which encodes as [] in JSON.
+	// Groups are the user's groups. In every Identity this package makes
+	// they are sorted, without duplicates, and never nil (a user in no
+	// group has an empty list, which encodes as [] in JSON). Each name is
+	// valid UTF-8 with no comma and no control character, and neither
+	// starts nor ends with white space, so that a comma-separated list
+	// such as the forward-auth Remote-Groups header reads back as the same
+	// names. Configured groups ([WithUserGroups], an htgroup file) that
+	// break this are an error; from the sources read at run time (a
+	// [GroupsFunc], a session loaded from its store, a custom
+	// [Authenticator], an OIDC claim) such names are dropped as the groups
+	// enter. [Identity.InGroup] and the requirements do not depend on the
+	// order, so an Identity built by hand is checked correctly too.
 	Groups []string
 	// Provider names how the caller authenticated, such as "basic".
 	Provider string
@@ -28,13 +38,21 @@ type Identity struct {
 	ExpiresAt time.Time
 }
 
-// InGroup reports whether the identity belongs to group.
+// InGroup reports whether the identity belongs to group, whatever the
+// order of Groups.
 func (id *Identity) InGroup(group string) bool {
 	if id == nil {
 		return false
 	}
-	_, ok := slices.BinarySearch(id.Groups, group)
-	return ok
+	// Every Identity this package makes has its groups sorted, so a
+	// binary search finds a member in log n steps. What it finds is
+	// there whatever the order; what it misses is looked for with a
+	// scan, which is right for groups in any order (an Identity built
+	// by hand).
+	if _, ok := slices.BinarySearch(id.Groups, group); ok {
+		return true
+	}
+	return slices.Contains(id.Groups, group)
 }
 
 // Clone returns a deep copy of id that the caller may change.
@@ -78,10 +96,8 @@ func NewContext(ctx context.Context, id *Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)
 }
 
-// newIdentity builds an identity with its groups sorted and deduplicated.
+// newIdentity builds an identity with its groups normalised (see
+// normalizeGroups) into a slice of its own.
 func newIdentity(user, provider string, groups []string) *Identity {
-	g := append([]string{}, groups...)
-	slices.Sort(g)
-	g = slices.Compact(g)
-	return &Identity{User: user, Groups: g, Provider: provider}
+	return &Identity{User: user, Groups: ownGroups(groups), Provider: provider}
 }

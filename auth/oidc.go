@@ -43,11 +43,32 @@ type OIDCConfig struct {
 	// Name labels the login form's link to LoginPath. Default "single
 	// sign-on".
 	Name string
-	// UserClaim names the ID token claim that becomes Identity.User.
-	// Default: preferred_username, else email, else sub.
+	// UserClaim names the ID token claim that names the user. Default:
+	// preferred_username, else email, else sub, whichever the token
+	// carries first. A value that could pose as another name downstream
+	// (empty, or holding a comma or a control character, or with white
+	// space at an end) refuses the login; no other claim is tried then.
 	UserClaim string
+	// Provider names this provider: it is Identity.Provider for its
+	// users, and qualifies their user names (see PlainUserNames). ASCII
+	// letters, digits, '.', '_' and '-'; not "basic" or "form", the
+	// password logins' names. Default "oidc".
+	Provider string
+	// PlainUserNames makes Identity.User the user claim's value as it
+	// is, such as "admin". By default it is qualified with Provider, as
+	// in "oidc:admin", so that a user of the provider is never the same
+	// principal as a local user (a password user's name cannot hold a
+	// colon) or another provider's: not in forward-auth's Remote-User and
+	// Sections, the WebSocket hub's CloseUser, nor the application's own
+	// checks of Identity.User. Set it only when the provider is the one
+	// source of users, or when its names and the local ones are meant to
+	// be the same people.
+	PlainUserNames bool
 	// GroupsClaim names the claim holding the user's groups (a list of
-	// strings, or one string). Default "groups".
+	// strings, or one string). Default "groups". The provider is trusted
+	// to name the application's groups: its "admin" passes
+	// OneOf("admin"). Names that cannot be group names (see
+	// Identity.Groups), such as "viewer,admin", are dropped and logged.
 	GroupsClaim string
 	// HTTPClient reaches the provider. Default: a client with a 10 s
 	// timeout.
@@ -61,10 +82,12 @@ type OIDCConfig struct {
 
 // WithOIDC logs users in with an OpenID Connect provider, with the
 // authorization code flow, PKCE (S256), state and nonce. It needs
-// [WithSessions]: a successful login starts a session (Provider "oidc";
-// the user, the groups and an "email" claim are kept, the last as
-// Identity.Claims["email"]), after which the session cookie authenticates
-// as after any other login. Browsers
+// [WithSessions]: a successful login starts a session (Identity.Provider
+// is OIDCConfig.Provider, "oidc" by default, and the user is
+// "oidc:<claim>" unless PlainUserNames is set; the user, the groups and
+// an "email" claim are kept, the last as Identity.Claims["email"]), after
+// which the session cookie authenticates as after any other login.
+// Browsers
 // that are not logged in are sent to the login form if there is one (it
 // then links to LoginPath), else straight to the provider.
 //
@@ -156,6 +179,12 @@ func newOIDCFlow(cfg *OIDCConfig, sm *sessionManager, keys [][]byte, allowedHost
 	}
 	if f.cfg.GroupsClaim == "" {
 		f.cfg.GroupsClaim = "groups"
+	}
+	if f.cfg.Provider == "" {
+		f.cfg.Provider = "oidc"
+	}
+	if !providerName(f.cfg.Provider) {
+		return nil, bad("Provider must be ASCII letters, digits, '.', '_' and '-', and not basic or form")
 	}
 	if f.cfg.Scopes == nil {
 		f.cfg.Scopes = []string{"profile", "email"}
@@ -353,37 +382,74 @@ func (f *oidcFlow) exchange(ctx context.Context, oauth *oauth2.Config, verifier 
 	if err := idt.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("reading the ID token's claims: %w", err)
 	}
-	user := ""
+	user, err := f.userName(claims)
+	if err != nil {
+		return nil, err
+	}
+	groups := claimStrings(claims[f.cfg.GroupsClaim])
+	id := newIdentity(user, f.cfg.Provider, groups)
+	dropped := 0
+	for _, g := range groups {
+		if !headerName(g) {
+			dropped++
+		}
+	}
+	if dropped > 0 {
+		f.log.LogAttrs(ctx, slog.LevelWarn, "authwire: OIDC group names that cannot be group names were dropped",
+			slog.String("user", user), slog.Int("dropped", dropped))
+	}
+	id.Claims = claims
+	return id, nil
+}
+
+// userName makes Identity.User from the ID token's claims (see
+// OIDCConfig.UserClaim and PlainUserNames).
+func (f *oidcFlow) userName(claims map[string]any) (string, error) {
 	names := []string{"preferred_username", "email", "sub"}
 	if f.cfg.UserClaim != "" {
 		names = []string{f.cfg.UserClaim}
 	}
 	for _, name := range names {
-		if s, ok := claims[name].(string); ok && s != "" && headerSafe(s) {
-			user = s
-			break
+		v, ok := claims[name].(string)
+		switch {
+		case !ok || v == "":
+			continue
+		case !headerName(v):
+			return "", fmt.Errorf("the ID token's %s claim %q holds a comma, a control character or white space at an end", name, v)
+		case f.cfg.PlainUserNames:
+			return v, nil
+		}
+		return f.cfg.Provider + ":" + v, nil
+	}
+	return "", fmt.Errorf("the ID token has no usable user claim (%v)", names)
+}
+
+// providerName reports whether s can be OIDCConfig.Provider: it must not
+// hold the colon that ends the provider's part of a qualified user name,
+// nor take the name of a password login.
+func providerName(s string) bool {
+	if s == "" || s == "basic" || s == "form" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
 		}
 	}
-	if user == "" {
-		return nil, fmt.Errorf("the ID token has no usable user claim (%v)", names)
-	}
-	id := newIdentity(user, "oidc", claimStrings(claims[f.cfg.GroupsClaim]))
-	id.Claims = claims
-	return id, nil
+	return true
 }
 
 // claimStrings reads a claim holding one string or a list of strings;
-// anything else gives nothing.
+// anything else gives nothing, and so do entries of a list that are not
+// strings. The names are not checked yet.
 func claimStrings(v any) []string {
 	switch v := v.(type) {
 	case string:
-		if v != "" && headerSafe(v) {
-			return []string{v}
-		}
+		return []string{v}
 	case []any:
 		var out []string
 		for _, e := range v {
-			if s, ok := e.(string); ok && s != "" && headerSafe(s) {
+			if s, ok := e.(string); ok {
 				out = append(out, s)
 			}
 		}

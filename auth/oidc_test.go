@@ -118,7 +118,7 @@ func TestOIDCLogin(t *testing.T) {
 	if status != http.StatusSeeOther || next != app+"/private?tab=2" {
 		t.Fatalf("callback: %d %q", status, next)
 	}
-	if status, _, body := b.get(next); status != 200 || body != "alice [admins ops] oidc" {
+	if status, _, body := b.get(next); status != 200 || body != "oidc:alice [admins ops] oidc" {
 		t.Fatalf("after login: %d %q", status, body)
 	}
 	// The state cookie is single-use: the same callback again is refused.
@@ -278,7 +278,7 @@ func TestOIDCEmailReachesForwardAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != 200 || res.Header.Get("Remote-User") != "alice" || res.Header.Get("Remote-Email") != "alice@example.com" ||
+	if res.StatusCode != 200 || res.Header.Get("Remote-User") != "oidc:alice" || res.Header.Get("Remote-Email") != "alice@example.com" ||
 		res.Header.Get("Remote-Groups") != "admins,ops" {
 		t.Fatalf("verify with the OIDC session: %d %v", res.StatusCode, res.Header)
 	}
@@ -330,7 +330,7 @@ func TestOIDCEdges(t *testing.T) {
 	p.Forge(func(c map[string]any) { c["groups"] = "ops" }, false, "")
 	b := newOIDCBrowser(t)
 	b.get(b.toCallback(app + "/oidc/login?next=/private"))
-	if status, _, body := b.get(app + "/private"); status != 200 || body != "alice [ops] oidc" {
+	if status, _, body := b.get(app + "/private"); status != 200 || body != "oidc:alice [ops] oidc" {
 		t.Fatalf("a one-string groups claim: %d %q", status, body)
 	}
 }

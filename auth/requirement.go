@@ -49,30 +49,52 @@ const (
 type groupRule struct {
 	kind   groupRuleKind
 	groups []string
+	// broken is set when a name in groups cannot be a group name, so no
+	// identity this package makes can hold it: the rule then forbids
+	// everyone rather than guess what was meant.
+	broken bool
 }
 
-// OneOf requires membership of at least one of groups. With no groups it
-// denies everyone: an empty list names nobody.
+// newGroupRule builds a rule of kind over a copy of groups.
+func newGroupRule(kind groupRuleKind, groups []string) groupRule {
+	r := groupRule{kind: kind, groups: slices.Clone(groups)}
+	r.broken = !allHeaderNames(r.groups)
+	return r
+}
+
+// OneOf requires membership of at least one of groups, in any order. With
+// no groups it denies everyone: an empty list names nobody.
+//
+// For OneOf, AllOf and NoneOf alike, a name that can never be a group
+// (empty, or holding a comma or a control character, or white space at an
+// end: see [Identity].Groups) makes the rule forbid every caller, so that
+// a mistake such as NoneOf("contractors, guests") fails closed.
 func OneOf(groups ...string) Requirement {
-	return groupRule{kind: ruleOneOf, groups: slices.Clone(groups)}
+	return newGroupRule(ruleOneOf, groups)
 }
 
 // AllOf requires membership of every one of groups. With no groups it
-// allows every authenticated caller.
+// allows every authenticated caller. A name that cannot be a group
+// forbids everyone, as for [OneOf].
 func AllOf(groups ...string) Requirement {
-	return groupRule{kind: ruleAllOf, groups: slices.Clone(groups)}
+	return newGroupRule(ruleAllOf, groups)
 }
 
 // NoneOf requires membership of none of groups. With no groups it allows
-// every authenticated caller.
+// every authenticated caller. A name that cannot be a group forbids
+// everyone, as for [OneOf].
 func NoneOf(groups ...string) Requirement {
-	return groupRule{kind: ruleNoneOf, groups: slices.Clone(groups)}
+	return newGroupRule(ruleNoneOf, groups)
 }
 
-// Check applies the rule to id.
+// Check applies the rule to id. It reads id.Groups in any order, so an
+// Identity built by hand is judged as one this package made.
 func (r groupRule) Check(id *Identity) Decision {
 	if id == nil {
 		return Unauthenticated
+	}
+	if r.broken {
+		return Forbidden
 	}
 	switch r.kind {
 	case ruleOneOf:

@@ -82,11 +82,13 @@ func (m *sessionManager) live(s *Session, now time.Time) bool {
 	return t < s.ExpiresAt && t < s.LastSeen+int64(m.idle/time.Second) && s.IssuedAt <= t+60
 }
 
-// identity is the Identity a session stands for.
+// identity is the Identity a session stands for. The groups are
+// normalised here, as they enter from the store: a custom or shared store
+// may hand back any order (a copy is made only then).
 func (m *sessionManager) identity(s *Session) *Identity {
 	id := &Identity{
 		User:      s.User,
-		Groups:    s.Groups,
+		Groups:    normalizeGroups(s.Groups),
 		Provider:  s.Provider,
 		SessionID: s.ID,
 		ExpiresAt: time.Unix(s.ExpiresAt, 0),

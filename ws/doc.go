@@ -36,7 +36,8 @@
 //
 // A cross-origin handshake is refused with HTTP 403 before anything is
 // accepted, rather than accepted and closed with 1008 (policy violation):
-// same-host pages and the hosts of [Config.OriginPatterns] may connect.
+// pages of the request's own origin (scheme, host and port) and the
+// origins of [Config.OriginPatterns] may connect.
 // Non-browser clients can ask for plain 401 and 403 answers with
 // [Config.RejectWithHTTP].
 //

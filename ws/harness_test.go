@@ -104,20 +104,21 @@ type testApp struct {
 	ended   chan event
 }
 
-func newTestApp(t testing.TB, be backend, cfg Config) *testApp {
+// newTestApp starts a testApp on be; extra are added to auth's options.
+func newTestApp(t testing.TB, be backend, cfg Config, extra ...auth.Option) *testApp {
 	t.Helper()
 	// A fresh random pair: KeysFromSecrets runs argon2id on every call.
 	hashKey, blockKey := auth.GenerateKeyPair()
 	keys := [][]byte{hashKey, blockKey}
 	clk := newFakeClock()
-	a, router, serve, err := be.build(
+	a, router, serve, err := be.build(append([]auth.Option{
 		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
 		auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),
 		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
 		auth.WithClock(clk.Now),
 		auth.WithoutRegulation(),
 		auth.WithPublicRoutes("/page"),
-	)
+	}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

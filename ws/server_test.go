@@ -37,6 +37,9 @@ func TestNewValidates(t *testing.T) {
 		"any origin":            {OriginPatterns: []string{"*"}},
 		"any origin, scheme":    {OriginPatterns: []string{"https://*"}},
 		"scheme without host":   {OriginPatterns: []string{"https://"}},
+		"user info":             {OriginPatterns: []string{"https://x@good.example"}},
+		"path":                  {OriginPatterns: []string{"good.example/app"}},
+		"bad scheme":            {OriginPatterns: []string{"1http://good.example"}},
 	} {
 		if _, err := New(a, cfg); !errors.Is(err, auth.ErrInvalidConfig) {
 			t.Errorf("%s: %v, want ErrInvalidConfig", name, err)

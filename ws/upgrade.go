@@ -35,8 +35,9 @@ type Func func(ctx context.Context, c *websocket.Conn, id *auth.Identity)
 // handshake fails authentication sees 1006 instead of 4401.
 //
 //   - A request that is not a WebSocket handshake gets 426 Upgrade Required.
-//   - A handshake from another origin than the request's host or
-//     [Config.OriginPatterns] gets 403, before anything is accepted.
+//   - A handshake from another origin than the request's own (same
+//     scheme, host and port) or [Config.OriginPatterns] gets 403, before
+//     anything is accepted or authenticated.
 //   - A handshake without an identity, or with an expired one, is accepted
 //     and closed at once with 4401; one whose identity fails a requirement
 //     (Check gives Forbidden) with 4403. With [Config.RejectWithHTTP] they
@@ -128,7 +129,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "authwire: the ResponseWriter cannot be hijacked for a WebSocket (on Fiber, mount with fiberbackend.Router or fiberbackend.Handler)")
 		http.Error(w, "WebSockets are not supported here", http.StatusNotImplemented)
 		return
-	case !s.enter():
+	}
+	if err := s.checkOrigin(r); err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "authwire: WebSocket handshake refused", slog.String("error", err.Error()))
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "this origin may not open a WebSocket here", http.StatusForbidden)
+		return
+	}
+	if !s.enter() {
 		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -147,8 +155,8 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	uw := &upgradeWriter{ResponseWriter: w, closed: sk.connClosed}
 	c, err := websocket.Accept(uw, r, &s.accept)
 	if err != nil {
-		// coder/websocket has answered (403 for a foreign origin, 400
-		// for a malformed handshake).
+		// coder/websocket has answered (400 for a malformed
+		// handshake).
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "authwire: WebSocket handshake refused", slog.String("error", err.Error()))
 		sk.cancel(err)
 		return

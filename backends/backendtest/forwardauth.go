@@ -6,15 +6,42 @@ import (
 	"testing"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/backends"
 )
+
+// posers are the identities the suite's custom authenticator hands out,
+// by the value of an X-Backendtest-As header: names a comma-separated
+// header would split or a proxy would trim, and groups out of order.
+var posers = map[string]*auth.Identity{
+	"comma user":   {User: AdminUser + "," + ViewerUser, Groups: []string{ViewerGroup}},
+	"padded user":  {User: AdminUser + " ", Groups: []string{ViewerGroup}},
+	"control user": {User: AdminUser + "\x01", Groups: []string{ViewerGroup}},
+	"comma group":  {User: "poser", Groups: []string{ViewerGroup + "," + AdminGroup, "x"}},
+	"unsorted":     {User: "unsorted", Groups: []string{"zeta", AdminGroup, "zeta"}},
+}
+
+// poserAuthenticator authenticates as posers[X-Backendtest-As].
+type poserAuthenticator struct{}
+
+func (poserAuthenticator) Authenticate(x backends.Exchange) (*auth.Identity, error) {
+	if id := posers[x.Header("X-Backendtest-As")]; id != nil {
+		return id, nil
+	}
+	return nil, auth.ErrNoCredentials
+}
 
 // checkForwardAuth starts an application with the forward-auth endpoint
 // and asks it as a proxy on loopback would: the answers, the Remote-*
 // headers (Exchange.SetHeader) and ?allowed_groups= (Exchange.Query) must
-// be the same on every backend.
+// be the same on every backend. A custom authenticator's identities show
+// that a user name holding a comma, a control character or white space
+// at an end is refused (403), that such group names never reach
+// Remote-Groups, and that groups are checked and sent in order whatever
+// order the authenticator gave.
 func checkForwardAuth(t *testing.T, h Harness) {
 	opts := append(append(Options(), h.Options...),
-		auth.WithTrustedProxies("127.0.0.1/32", "::1/128"), auth.WithForwardAuth(auth.ForwardAuthConfig{}))
+		auth.WithTrustedProxies("127.0.0.1/32", "::1/128"), auth.WithForwardAuth(auth.ForwardAuthConfig{}),
+		auth.WithAuthenticator(poserAuthenticator{}))
 	s := &Setup{t: t, opts: opts}
 	base := h.Start(t, s)
 	if s.auth == nil {
@@ -24,6 +51,7 @@ func checkForwardAuth(t *testing.T, h Harness) {
 		return [2]string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
 	}
 	original := [2]string{"X-Original-URI", "/app/page"}
+	as := func(name string) [2]string { return [2]string{"X-Backendtest-As", name} }
 	for _, tc := range []struct {
 		name    string
 		path    string
@@ -38,6 +66,12 @@ func checkForwardAuth(t *testing.T, h Harness) {
 		{"viewer outside allowed_groups", "/auth/verify?allowed_groups=" + AdminGroup, [][2]string{basic(ViewerUser, ViewerPassword)}, http.StatusForbidden, "", ""},
 		{"admin inside allowed_groups", "/auth/verify?allowed_groups=" + AdminGroup, [][2]string{basic(AdminUser, AdminPassword)}, http.StatusOK, AdminUser, AdminGroup},
 		{"wrong password", "/auth/verify", [][2]string{basic(AdminUser, "nope")}, http.StatusUnauthorized, "", ""},
+		{"user name with a comma", "/auth/verify", [][2]string{original, as("comma user")}, http.StatusForbidden, "", ""},
+		{"user name with a trailing space", "/auth/verify", [][2]string{original, as("padded user")}, http.StatusForbidden, "", ""},
+		{"user name with a control character", "/auth/verify", [][2]string{original, as("control user")}, http.StatusForbidden, "", ""},
+		{"group name with a comma", "/auth/verify", [][2]string{original, as("comma group")}, http.StatusOK, "poser", "x"},
+		{"group name with a comma is no admin", "/auth/verify?allowed_groups=" + AdminGroup, [][2]string{as("comma group")}, http.StatusForbidden, "", ""},
+		{"unsorted groups", "/auth/verify?allowed_groups=" + AdminGroup, [][2]string{as("unsorted")}, http.StatusOK, "unsorted", AdminGroup + ",zeta"},
 	} {
 		res, body := roundTrip(t, base, "GET", tc.path, "", tc.headers...)
 		if res.StatusCode != tc.status {

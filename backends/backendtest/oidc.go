@@ -68,9 +68,10 @@ func checkOIDC(t *testing.T, h Harness) {
 		t.Fatalf("callback: %d Location %q, session cookie %v", res.StatusCode, res.Header.Get("Location"), session != "")
 	}
 	// The provider's user is alice in groups ops and admins: logged in,
-	// but not in the suite's admin group.
+	// but not in the suite's admin group, and qualified with the
+	// provider, so never the same principal as a local user alice.
 	res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Cookie", auth.DefaultSessionCookie + "=" + session})
-	if res.StatusCode != http.StatusOK || echoLine(body, "user") != "alice" {
+	if res.StatusCode != http.StatusOK || echoLine(body, "user") != "oidc:alice" || echoLine(body, "groups") != "admins,ops" {
 		t.Fatalf("after login: %d %q", res.StatusCode, body)
 	}
 	// A callback without the state cookie is refused.

@@ -60,7 +60,7 @@ func TestDemoOIDC(t *testing.T) {
 		t.Fatal("the dashboard does not show alice")
 	}
 	who := get(t, b, base+"/api/whoami", nil)
-	if who.status != 200 || !strings.Contains(who.body, `"user":"alice"`) || !strings.Contains(who.body, `"provider":"oidc"`) ||
+	if who.status != 200 || !strings.Contains(who.body, `"user":"oidc:alice"`) || !strings.Contains(who.body, `"provider":"oidc"`) ||
 		!strings.Contains(who.body, `"admins"`) {
 		t.Fatalf("whoami after the OIDC login: %d %s", who.status, who.body)
 	}
