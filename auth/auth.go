@@ -168,9 +168,9 @@ func (a *Auth) Authorize(x backends.Exchange, reqs ...Requirement) bool {
 		return false
 	}
 	switch checkAll(FromContext(ctx), reqs) {
-	case Allow:
+	case DecisionAllow:
 		return true
-	case Unauthenticated:
+	case DecisionUnauthenticated:
 		a.unauthenticated(x)
 	default:
 		send(x, a.replies.forbidden)

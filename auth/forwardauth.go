@@ -1,7 +1,7 @@
 package auth
 
 import (
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -77,7 +77,7 @@ func WithForwardAuth(cfg ForwardAuthConfig) Option {
 		for user, prefixes := range cfg.Sections {
 			for _, p := range prefixes {
 				if p != AllSections && (!safeRoutePath(p) || strings.HasSuffix(p, "/") && p != "/") {
-					return errors.Join(ErrInvalidConfig, errors.New("auth: forward-auth section "+p+" must be a clean path such as /grafana"))
+					return fmt.Errorf("%w: forward-auth section %s must be a clean path such as /grafana", ErrInvalidConfig, p)
 				}
 			}
 			cp.Sections[user] = slices.Clone(prefixes)
@@ -105,7 +105,7 @@ func newForwardAuth(cfg *ForwardAuthConfig, a *Auth, proxies trustedProxies, log
 		f.path = cfg.Path
 	}
 	if len(f.path) < 2 || f.path[0] != '/' || safeRedirect(f.path, nil, "") != f.path || strings.ContainsAny(f.path, "?#") {
-		return nil, errors.Join(ErrInvalidConfig, errors.New("auth: the forward-auth path must be a plain absolute path such as /auth/verify"))
+		return nil, fmt.Errorf("%w: the forward-auth path must be a plain absolute path such as /auth/verify", ErrInvalidConfig)
 	}
 	if f.login == "" {
 		f.login = loginPath
@@ -117,7 +117,7 @@ func newForwardAuth(cfg *ForwardAuthConfig, a *Auth, proxies trustedProxies, log
 			u.Scheme == "" && (u.Host != "" || !strings.HasPrefix(u.Path, "/")),
 			u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https",
 			u.Scheme != "" && u.Host == "":
-			return nil, errors.Join(ErrInvalidConfig, errors.New("auth: the forward-auth LoginURL must be a path or an http(s) URL"))
+			return nil, fmt.Errorf("%w: the forward-auth LoginURL must be a path or an http(s) URL", ErrInvalidConfig)
 		}
 	}
 	return f, nil
@@ -230,7 +230,7 @@ func (f *forwardAuth) allowed(x backends.Exchange, id *Identity, o originalReque
 				}
 			}
 		}
-		if len(groups) == 0 || checkAll(id, []Requirement{OneOf(groups...)}) != Allow {
+		if len(groups) == 0 || checkAll(id, []Requirement{OneOf(groups...)}) != DecisionAllow {
 			return false
 		}
 	}

@@ -27,13 +27,13 @@ func TestRequirementsIgnoreGroupOrder(t *testing.T) {
 		id   *Identity
 		want Decision
 	}{
-		{NoneOf("blocked"), blocked, Forbidden},
-		{OneOf("blocked"), blocked, Allow},
-		{AllOf("blocked", "users"), blocked, Allow},
-		{OneOf("admin"), zeta, Allow},
-		{AllOf("admin", "zeta"), zeta, Allow},
-		{NoneOf("admin"), zeta, Forbidden},
-		{NoneOf("other"), zeta, Allow},
+		{NoneOf("blocked"), blocked, DecisionForbidden},
+		{OneOf("blocked"), blocked, DecisionAllow},
+		{AllOf("blocked", "users"), blocked, DecisionAllow},
+		{OneOf("admin"), zeta, DecisionAllow},
+		{AllOf("admin", "zeta"), zeta, DecisionAllow},
+		{NoneOf("admin"), zeta, DecisionForbidden},
+		{NoneOf("other"), zeta, DecisionAllow},
 	} {
 		if got := tc.req.Check(tc.id); got != tc.want {
 			t.Errorf("%v.Check(%q) = %v, want %v", tc.req, tc.id.Groups, got, tc.want)
@@ -52,14 +52,14 @@ func TestRequirementsRefuseImpossibleNames(t *testing.T) {
 		NoneOf("contractors, guests"), NoneOf("a,b"), NoneOf(""), NoneOf(" admin"), NoneOf("x\x01"),
 		OneOf("users", "a,b"), AllOf("users", "\xff"),
 	} {
-		if got := req.Check(id); got != Forbidden {
+		if got := req.Check(id); got != DecisionForbidden {
 			t.Errorf("%v.Check = %v, want forbidden", req, got)
 		}
-		if got := req.Check(nil); got != Unauthenticated {
+		if got := req.Check(nil); got != DecisionUnauthenticated {
 			t.Errorf("%v.Check(nil) = %v, want unauthenticated", req, got)
 		}
 	}
-	if got := NoneOf("domain users").Check(id); got != Allow {
+	if got := NoneOf("domain users").Check(id); got != DecisionAllow {
 		t.Errorf("a name with an inner space: %v", got)
 	}
 }

@@ -31,10 +31,8 @@ func localAndOIDCApp(t *testing.T, p *oidctest.Provider, tweak func(*auth.OIDCCo
 		h.Load().(http.Handler).ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	keys, err := auth.KeysFromSecrets("a test secret of decent length")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash, block := auth.GenerateKeyPair()
+	keys := [][]byte{hash, block}
 	cfg := auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: srv.URL + "/oidc/callback"}
 	if tweak != nil {
 		tweak(&cfg)
@@ -164,7 +162,8 @@ func TestOIDCRefusesPosingUserNames(t *testing.T) {
 // TestOIDCProviderNameChecked checks the names OIDCConfig.Provider may
 // not take.
 func TestOIDCProviderNameChecked(t *testing.T) {
-	keys, _ := auth.KeysFromSecrets("a test secret of decent length")
+	hash, block := auth.GenerateKeyPair()
+	keys := [][]byte{hash, block}
 	for _, name := range []string{"basic", "form", "a:b", "a b", "a,b", "é"} {
 		_, err := auth.New(http.NewServeMux(), auth.WithSessions(auth.SessionConfig{Keys: keys}),
 			auth.WithOIDC(auth.OIDCConfig{Issuer: "https://idp.example", ClientID: "app", RedirectURL: "https://app.example/cb", Provider: name}))

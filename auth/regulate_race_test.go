@@ -80,10 +80,8 @@ func raceAuth(t *testing.T) (*Auth, *hashCounter) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := KeysFromSecrets("regulation tests: a long secret, 7f3a9c2e51d84b06")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash, block := GenerateKeyPair()
+	keys := [][]byte{hash, block}
 	a, err := New(okMux(),
 		WithHashedUsers(map[string]string{"admin": string(h)}),
 		WithRegulationPolicy(racePolicy),

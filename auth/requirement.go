@@ -9,29 +9,29 @@ import (
 type Decision int
 
 const (
-	// Allow lets the caller through.
-	Allow Decision = iota
-	// Unauthenticated means nobody is logged in: answer 401.
-	Unauthenticated
-	// Forbidden means the caller is known but lacks a group: answer 403.
-	Forbidden
+	// DecisionAllow lets the caller through.
+	DecisionAllow Decision = iota
+	// DecisionUnauthenticated means nobody is logged in: answer 401.
+	DecisionUnauthenticated
+	// DecisionForbidden means the caller is known but lacks a group: answer 403.
+	DecisionForbidden
 )
 
 // String returns "allow", "unauthenticated" or "forbidden".
 func (d Decision) String() string {
 	switch d {
-	case Allow:
+	case DecisionAllow:
 		return "allow"
-	case Unauthenticated:
+	case DecisionUnauthenticated:
 		return "unauthenticated"
-	case Forbidden:
+	case DecisionForbidden:
 		return "forbidden"
 	}
 	return "invalid"
 }
 
 // Requirement is a rule an identity must meet. A nil identity (an
-// anonymous caller) is always Unauthenticated.
+// anonymous caller) is always DecisionUnauthenticated.
 type Requirement interface {
 	Check(id *Identity) Decision
 }
@@ -91,33 +91,33 @@ func NoneOf(groups ...string) Requirement {
 // Identity built by hand is judged as one this package made.
 func (r groupRule) Check(id *Identity) Decision {
 	if id == nil {
-		return Unauthenticated
+		return DecisionUnauthenticated
 	}
 	if r.broken {
-		return Forbidden
+		return DecisionForbidden
 	}
 	switch r.kind {
 	case ruleOneOf:
 		for _, g := range r.groups {
 			if id.InGroup(g) {
-				return Allow
+				return DecisionAllow
 			}
 		}
-		return Forbidden
+		return DecisionForbidden
 	case ruleAllOf:
 		for _, g := range r.groups {
 			if !id.InGroup(g) {
-				return Forbidden
+				return DecisionForbidden
 			}
 		}
-		return Allow
+		return DecisionAllow
 	default:
 		for _, g := range r.groups {
 			if id.InGroup(g) {
-				return Forbidden
+				return DecisionForbidden
 			}
 		}
-		return Allow
+		return DecisionAllow
 	}
 }
 
@@ -143,12 +143,12 @@ func (r groupRule) String() string {
 // anonymous caller is Unauthenticated even when reqs is empty.
 func checkAll(id *Identity, reqs []Requirement) Decision {
 	if id == nil {
-		return Unauthenticated
+		return DecisionUnauthenticated
 	}
 	for _, r := range reqs {
-		if d := r.Check(id); d != Allow {
+		if d := r.Check(id); d != DecisionAllow {
 			return d
 		}
 	}
-	return Allow
+	return DecisionAllow
 }

@@ -25,7 +25,7 @@ func BenchmarkRequirementCheck(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/groups=%d", rule.name, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if rule.req.Check(id) != Allow {
+					if rule.req.Check(id) != DecisionAllow {
 						b.Fatal("not allowed")
 					}
 				}

@@ -78,7 +78,7 @@ func naiveGroupName(s string) bool {
 // naiveDecision is the meaning of checkAll, with a set for membership.
 func naiveDecision(groups []string, anonymous bool, rules []fuzzRule) Decision {
 	if anonymous {
-		return Unauthenticated
+		return DecisionUnauthenticated
 	}
 	member := map[string]bool{}
 	for _, g := range groups {
@@ -88,7 +88,7 @@ func naiveDecision(groups []string, anonymous bool, rules []fuzzRule) Decision {
 		hits := 0
 		for _, g := range r.groups {
 			if !naiveGroupName(g) {
-				return Forbidden
+				return DecisionForbidden
 			}
 			if member[g] {
 				hits++
@@ -98,10 +98,10 @@ func naiveDecision(groups []string, anonymous bool, rules []fuzzRule) Decision {
 		case r.kind == ruleOneOf && hits == 0,
 			r.kind == ruleAllOf && hits < len(r.groups),
 			r.kind == ruleNoneOf && hits > 0:
-			return Forbidden
+			return DecisionForbidden
 		}
 	}
-	return Allow
+	return DecisionAllow
 }
 
 // FuzzGroupRules checks OneOf, AllOf and NoneOf, alone and together (as

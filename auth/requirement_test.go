@@ -12,19 +12,19 @@ func TestRequirements(t *testing.T) {
 		id   *Identity
 		want Decision
 	}{
-		{"OneOf anonymous", OneOf("admin"), nil, Unauthenticated},
-		{"OneOf member", OneOf("admin"), admin, Allow},
-		{"OneOf second group", OneOf("x", "viewer"), viewer, Allow},
-		{"OneOf non-member", OneOf("admin"), viewer, Forbidden},
-		{"OneOf empty denies", OneOf(), admin, Forbidden},
-		{"AllOf all", AllOf("admin", "ops"), admin, Allow},
-		{"AllOf missing one", AllOf("admin", "viewer"), admin, Forbidden},
-		{"AllOf empty allows", AllOf(), nobody, Allow},
-		{"AllOf empty anonymous", AllOf(), nil, Unauthenticated},
-		{"NoneOf clean", NoneOf("banned"), viewer, Allow},
-		{"NoneOf member", NoneOf("viewer", "banned"), viewer, Forbidden},
-		{"NoneOf empty allows", NoneOf(), nobody, Allow},
-		{"NoneOf anonymous", NoneOf("x"), nil, Unauthenticated},
+		{"OneOf anonymous", OneOf("admin"), nil, DecisionUnauthenticated},
+		{"OneOf member", OneOf("admin"), admin, DecisionAllow},
+		{"OneOf second group", OneOf("x", "viewer"), viewer, DecisionAllow},
+		{"OneOf non-member", OneOf("admin"), viewer, DecisionForbidden},
+		{"OneOf empty denies", OneOf(), admin, DecisionForbidden},
+		{"AllOf all", AllOf("admin", "ops"), admin, DecisionAllow},
+		{"AllOf missing one", AllOf("admin", "viewer"), admin, DecisionForbidden},
+		{"AllOf empty allows", AllOf(), nobody, DecisionAllow},
+		{"AllOf empty anonymous", AllOf(), nil, DecisionUnauthenticated},
+		{"NoneOf clean", NoneOf("banned"), viewer, DecisionAllow},
+		{"NoneOf member", NoneOf("viewer", "banned"), viewer, DecisionForbidden},
+		{"NoneOf empty allows", NoneOf(), nobody, DecisionAllow},
+		{"NoneOf anonymous", NoneOf("x"), nil, DecisionUnauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,13 +37,13 @@ func TestRequirements(t *testing.T) {
 
 func TestCheckAll(t *testing.T) {
 	admin := newIdentity("a", "basic", []string{"admin"})
-	if got := checkAll(nil, nil); got != Unauthenticated {
+	if got := checkAll(nil, nil); got != DecisionUnauthenticated {
 		t.Fatalf("anonymous with no rules = %v", got)
 	}
-	if got := checkAll(admin, nil); got != Allow {
+	if got := checkAll(admin, nil); got != DecisionAllow {
 		t.Fatalf("authenticated with no rules = %v", got)
 	}
-	if got := checkAll(admin, []Requirement{OneOf("admin"), NoneOf("admin")}); got != Forbidden {
+	if got := checkAll(admin, []Requirement{OneOf("admin"), NoneOf("admin")}); got != DecisionForbidden {
 		t.Fatalf("contradictory rules = %v", got)
 	}
 }

@@ -18,19 +18,19 @@ func authorize(cb *Callback, id *auth.Identity) (allow bool, fallback any, refus
 	if cb.Public {
 		return true, nil, nil
 	}
-	d := auth.Unauthenticated
+	d := auth.DecisionUnauthenticated
 	if id != nil {
-		d = auth.Allow
+		d = auth.DecisionAllow
 		for _, r := range cb.Requires {
-			if d = r.Check(id); d != auth.Allow {
+			if d = r.Check(id); d != auth.DecisionAllow {
 				break
 			}
 		}
 	}
 	switch d {
-	case auth.Allow:
+	case auth.DecisionAllow:
 		return true, nil, nil
-	case auth.Unauthenticated:
+	case auth.DecisionUnauthenticated:
 		if cb.UnauthenticatedResult != nil {
 			return false, cb.UnauthenticatedResult, nil
 		}

@@ -40,7 +40,7 @@ type Func func(ctx context.Context, c *websocket.Conn, id *auth.Identity)
 //     anything is accepted or authenticated.
 //   - A handshake without an identity, or with an expired one, is accepted
 //     and closed at once with 4401; one whose identity fails a requirement
-//     (Check gives Forbidden) with 4403. With [Config.RejectWithHTTP] they
+//     (Check gives DecisionForbidden) with 4403. With [Config.RejectWithHTTP] they
 //     get HTTP 401 and 403 instead.
 //   - During and after [Server.Shutdown], handshakes get 503.
 //
@@ -99,8 +99,8 @@ func (e *endpoint) decide(id *auth.Identity) refusal {
 	}
 	for _, r := range e.reqs {
 		switch r.Check(id) {
-		case auth.Allow:
-		case auth.Unauthenticated:
+		case auth.DecisionAllow:
+		case auth.DecisionUnauthenticated:
 			return refusal{StatusUnauthenticated, reasonAuthRequired}
 		default:
 			return refusal{StatusForbidden, reasonForbidden}
