@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -328,5 +329,22 @@ func TestSessionFixation(t *testing.T) {
 	replay.setCookie(auth.DefaultSessionCookie, before)
 	if got := replay.do("GET", "/", nil, map[string]string{"Accept": "application/json"}); got.status != 401 {
 		t.Fatalf("pre-login session still valid: %d", got.status)
+	}
+}
+
+// TestLoginRefusesQualifiedUserNames checks that a form login cannot
+// pose as a provider-qualified user, even before a VerifyFunc that would
+// accept the name.
+func TestLoginRefusesQualifiedUserNames(t *testing.T) {
+	srv, _ := newServer(t,
+		auth.WithVerifyFunc(func(context.Context, string, string) (bool, error) { return true, nil }),
+		auth.WithSessions(auth.SessionConfig{Keys: testKeys(), InsecureCookies: true}),
+		auth.WithLoginForm(auth.LoginConfig{}),
+	)
+	if got := newBrowser(t, srv).login("alice", "x", "/"); got.status != http.StatusSeeOther {
+		t.Fatalf("a plain name: %d", got.status)
+	}
+	if got := newBrowser(t, srv).login("oidc:alice", "x", "/"); got.status == http.StatusSeeOther {
+		t.Fatalf("a provider-qualified name logged in: %d %q", got.status, got.header.Get("Location"))
 	}
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 
@@ -29,7 +30,10 @@ type passwordCheck struct {
 // a ban reveals nothing), and any failure of an outside source (logged,
 // never with the password).
 func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provider string) (*Identity, error) {
-	if len(user) == 0 || !c.passes(x, user, password) {
+	// A colon cannot be in a Basic user name, and a form name with one
+	// could pose as a provider-qualified user ("oidc:alice") before a
+	// VerifyFunc that accepts it.
+	if len(user) == 0 || bytes.IndexByte(user, ':') >= 0 || !c.passes(x, user, password) {
 		return nil, ErrBadCredentials
 	}
 	if id := c.identities[string(user)]; id != nil && id.Provider == provider {
