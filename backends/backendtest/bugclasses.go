@@ -14,17 +14,11 @@ import (
 // known class of authentication bug, to an application with sessions, the
 // login form and forward auth, and no trusted proxy.
 func checkBugClasses(t *testing.T, h Harness) {
-	hash, block := auth.GenerateKeyPair()
-	opts := append(append(Options(), h.Options...),
-		auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hash, block}}),
+	s, base := startWith(t, h,
+		auth.WithSessions(auth.SessionConfig{Keys: sessionKeys()}),
 		auth.WithLoginForm(auth.LoginConfig{}),
 		auth.WithForwardAuth(auth.ForwardAuthConfig{Sections: map[string][]string{ViewerUser: {"/marketing"}}}),
 	)
-	s := &Setup{t: t, opts: opts}
-	base := h.Start(t, s)
-	if s.auth == nil {
-		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
-	}
 	// Cleanups run last first: this one, before the harness stops the
 	// server, which some servers (fasthttp) do only once every
 	// connection is closed.

@@ -19,14 +19,7 @@ import (
 // working. The check reads Method, Header and Host of the Exchange, so a
 // backend that loses one of them fails here.
 func checkCrossOrigin(t *testing.T, h Harness) {
-	hashKey, blockKey := auth.GenerateKeyPair()
-	opts := append(append(Options(), h.Options...),
-		auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}}), auth.WithLoginForm(auth.LoginConfig{}))
-	s := &Setup{t: t, opts: opts}
-	base := h.Start(t, s)
-	if s.auth == nil {
-		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
-	}
+	s, base := startWith(t, h, auth.WithSessions(auth.SessionConfig{Keys: sessionKeys()}), auth.WithLoginForm(auth.LoginConfig{}))
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)

@@ -39,14 +39,9 @@ func (poserAuthenticator) Authenticate(x backends.Exchange) (*auth.Identity, err
 // Remote-Groups, and that groups are checked and sent in order whatever
 // order the authenticator gave.
 func checkForwardAuth(t *testing.T, h Harness) {
-	opts := append(append(Options(), h.Options...),
+	_, base := startWith(t, h,
 		auth.WithTrustedProxies("127.0.0.1/32", "::1/128"), auth.WithForwardAuth(auth.ForwardAuthConfig{}),
 		auth.WithAuthenticator(poserAuthenticator{}))
-	s := &Setup{t: t, opts: opts}
-	base := h.Start(t, s)
-	if s.auth == nil {
-		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
-	}
 	basic := func(user, pass string) [2]string {
 		return [2]string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
 	}

@@ -252,3 +252,23 @@ func (r Route) ServeMuxPattern() string {
 	}
 	return p
 }
+
+// startWith starts an application of h with the suite's options, h's own
+// and extra, and returns its Setup and base URL.
+func startWith(t *testing.T, h Harness, extra ...auth.Option) (*Setup, string) {
+	t.Helper()
+	s := &Setup{t: t, opts: append(append(Options(), h.Options...), extra...)}
+	base := h.Start(t, s)
+	if s.auth == nil {
+		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
+	}
+	return s, base
+}
+
+// sessionKeys returns a fresh random key pair. KeysFromSecrets runs
+// argon2id (64 MiB) on every call, which a suite run on every backend
+// would pay many times.
+func sessionKeys() [][]byte {
+	hash, block := auth.GenerateKeyPair()
+	return [][]byte{hash, block}
+}

@@ -20,17 +20,7 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // cookie that then authenticates). These are the parts of an Exchange the
 // Basic cases never touch.
 func checkLoginForm(t *testing.T, h Harness) {
-	// A fresh random pair: KeysFromSecrets runs argon2id (64 MiB) on
-	// every call, which a suite run on every backend would pay many times.
-	hashKey, blockKey := auth.GenerateKeyPair()
-	keys := [][]byte{hashKey, blockKey}
-	opts := append(append(Options(), h.Options...),
-		auth.WithSessions(auth.SessionConfig{Keys: keys}), auth.WithLoginForm(auth.LoginConfig{}))
-	s := &Setup{t: t, opts: opts}
-	base := h.Start(t, s)
-	if s.auth == nil {
-		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
-	}
+	_, base := startWith(t, h, auth.WithSessions(auth.SessionConfig{Keys: sessionKeys()}), auth.WithLoginForm(auth.LoginConfig{}))
 	type answer struct {
 		status  int
 		header  http.Header

@@ -17,23 +17,14 @@ import (
 // (Exchange.Query, Exchange.Cookie), and the session that follows.
 func checkOIDC(t *testing.T, h Harness) {
 	p := oidctest.New(t)
-	// A fresh random pair: KeysFromSecrets runs argon2id (64 MiB) on
-	// every call, which a suite run on every backend would pay many times.
-	hashKey, blockKey := auth.GenerateKeyPair()
-	keys := [][]byte{hashKey, blockKey}
 	// The application's address is known only once it serves; the
 	// provider's redirect goes to this placeholder, and the test sends
 	// the browser to the same path on the application.
 	const placeholder = "http://127.0.0.1:1"
-	opts := append(append(Options(), h.Options...),
-		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
+	_, base := startWith(t, h,
+		auth.WithSessions(auth.SessionConfig{Keys: sessionKeys(), InsecureCookies: true}),
 		auth.WithOIDC(auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 			RedirectURL: placeholder + "/oidc/callback"}))
-	s := &Setup{t: t, opts: opts}
-	base := h.Start(t, s)
-	if s.auth == nil {
-		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
-	}
 
 	browse := [2]string{"Accept", "text/html"}
 	res, _ := roundTrip(t, base, "GET", "/admin?tab=2", "", browse)

@@ -15,16 +15,7 @@ import (
 // cookie alone authenticates, that a tampered cookie is no session, and
 // that logout revokes: the same cookie replayed afterwards gets 401.
 func checkSessions(t *testing.T, h Harness) {
-	// A fresh random pair: KeysFromSecrets runs argon2id (64 MiB) on
-	// every call, which a suite run on every backend would pay many times.
-	hashKey, blockKey := auth.GenerateKeyPair()
-	keys := [][]byte{hashKey, blockKey}
-	opts := append(append(Options(), h.Options...), auth.WithSessions(auth.SessionConfig{Keys: keys}))
-	s := &Setup{t: t, opts: opts}
-	base := h.Start(t, s)
-	if s.auth == nil {
-		t.Fatal("backendtest: Harness.Start did not call Setup.Install")
-	}
+	s, base := startWith(t, h, auth.WithSessions(auth.SessionConfig{Keys: sessionKeys()}))
 	call := func(method, path string, headers ...[2]string) (*http.Response, string) {
 		t.Helper()
 		return roundTrip(t, base, method, path, "", append([][2]string{{"Accept", "application/json"}}, headers...)...)

@@ -23,23 +23,19 @@ func Router(r fiber.Router) backends.Router { return router{r} }
 type router struct{ r fiber.Router }
 
 func (rt router) Handle(pattern string, h http.Handler) {
-	p, err := adapter.ParsePattern(pattern)
-	if err != nil {
-		panic("fiberbackend: " + err.Error())
-	}
-	path := p.Path(func(name string, rest bool) string {
+	method, path := adapter.Spell("fiberbackend", pattern, func(name string, rest bool) string {
 		if rest {
 			return "*"
 		}
 		return ":" + name
 	}, "*")
 	fh := Handler(h)
-	switch p.Method {
+	switch method {
 	case "":
 		rt.r.All(path, fh)
 	case http.MethodGet:
 		rt.r.Get(path, fh)
 	default:
-		rt.r.Add(p.Method, path, fh)
+		rt.r.Add(method, path, fh)
 	}
 }

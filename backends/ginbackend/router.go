@@ -23,24 +23,20 @@ func Router(r gin.IRoutes) backends.Router { return router{r} }
 type router struct{ r gin.IRoutes }
 
 func (rt router) Handle(pattern string, h http.Handler) {
-	p, err := adapter.ParsePattern(pattern)
-	if err != nil {
-		panic("ginbackend: " + err.Error())
-	}
-	path := p.Path(func(name string, rest bool) string {
+	method, path := adapter.Spell("ginbackend", pattern, func(name string, rest bool) string {
 		if rest {
 			return "*" + name
 		}
 		return ":" + name
 	}, "*path")
 	hf := gin.WrapH(h)
-	switch p.Method {
+	switch method {
 	case "":
 		rt.r.Any(path, hf)
 	case http.MethodGet:
 		rt.r.GET(path, hf)
 		rt.r.HEAD(path, hf)
 	default:
-		rt.r.Handle(p.Method, path, hf)
+		rt.r.Handle(method, path, hf)
 	}
 }

@@ -88,3 +88,16 @@ func (p Pattern) Path(param func(name string, rest bool) string, subtree string)
 	}
 	return b.String()
 }
+
+// Spell parses a ServeMux pattern and spells its path for another router
+// (see [Pattern.Path]), returning the pattern's method too. It panics on a
+// pattern ParsePattern refuses, as the routers themselves do on a bad
+// route: a Router's Handle has no error to return, and a bad pattern is a
+// programming error found at start-up. pkg prefixes the panic's message.
+func Spell(pkg, pattern string, param func(name string, rest bool) string, subtree string) (method, path string) {
+	p, err := ParsePattern(pattern)
+	if err != nil {
+		panic(pkg + ": " + err.Error())
+	}
+	return p.Method, p.Path(param, subtree)
+}
