@@ -27,14 +27,14 @@ import (
 )
 
 // EnvVar is the environment variable that turns the load tests on when it
-// is "1". .ci/run sets it.
+// is "1", for .ci/run to set.
 const EnvVar = "AUTHWIRE_LOAD"
 
 // Gate skips t unless EnvVar is "1", and on systems without /proc.
 func Gate(t testing.TB) {
 	t.Helper()
 	if os.Getenv(EnvVar) != "1" {
-		t.Skipf("load test: set %s=1 to run it (.ci/run does); it takes about a minute and reports figures with -v", EnvVar)
+		t.Skipf("load test: set %s=1 to run it; it takes about a minute and prints its figures with -v", EnvVar)
 	}
 	if runtime.GOOS != "linux" {
 		t.Skipf("load test: reads /proc, so it runs on Linux only (this is %s)", runtime.GOOS)
