@@ -63,7 +63,7 @@ func (rs *rawServer) closeAll(code websocket.StatusCode) {
 	}
 }
 
-func newRawTarget(b *testing.B) (*benchTarget, *rawServer) {
+func newRawTarget(b testing.TB) (*benchTarget, *rawServer) {
 	rs := &rawServer{conns: make(map[*websocket.Conn]struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws/quiet", rs)
@@ -78,7 +78,7 @@ func newRawTarget(b *testing.B) (*benchTarget, *rawServer) {
 	return &benchTarget{url: "ws" + strings.TrimPrefix(base, "http") + "/ws/quiet", client: client, open: open}, rs
 }
 
-func newAuthwireTarget(b *testing.B) *benchTarget {
+func newAuthwireTarget(b testing.TB) *benchTarget {
 	app := newTestApp(b, backendsUnderTest[0], Config{Logger: discardLogger()})
 	app.s.clock = realClock()
 	cookie, _ := app.login("admin", "admin")
@@ -168,7 +168,7 @@ func BenchmarkIdleSocketMemory(b *testing.B) {
 }
 
 // waitOpen waits until the server side holds n sockets.
-func waitOpen(b *testing.B, bt *benchTarget, n int) {
+func waitOpen(b testing.TB, bt *benchTarget, n int) {
 	deadline := time.Now().Add(waitFor)
 	for {
 		open := bt.open()
@@ -267,7 +267,7 @@ func BenchmarkRevocation(b *testing.B) {
 }
 
 // dialMany opens n sockets, a few at a time.
-func dialMany(b *testing.B, bt *benchTarget, n int) []*websocket.Conn {
+func dialMany(b testing.TB, bt *benchTarget, n int) []*websocket.Conn {
 	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)

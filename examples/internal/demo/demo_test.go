@@ -65,6 +65,14 @@ func buildDemo(t *testing.T, name string) string {
 // stopped with SIGINT when the test ends.
 func start(t *testing.T, exe string, env ...string) string {
 	t.Helper()
+	base, _ := startProcess(t, exe, env...)
+	return base
+}
+
+// startProcess is start that also returns the running process, for tests
+// that watch its CPU time and memory.
+func startProcess(t *testing.T, exe string, env ...string) (string, *os.Process) {
+	t.Helper()
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), append([]string{"ADDR=127.0.0.1:0"}, env...)...)
 	out, err := cmd.StdoutPipe()
@@ -102,10 +110,10 @@ func start(t *testing.T, exe string, env ...string) string {
 	})
 	select {
 	case u := <-addr:
-		return u
+		return u, cmd.Process
 	case <-time.After(30 * time.Second):
 		t.Fatal("demo did not print its address")
-		return ""
+		return "", nil
 	}
 }
 
