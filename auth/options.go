@@ -67,7 +67,7 @@ func defaultConfig() config {
 		log:         slog.Default(),
 		now:         time.Now,
 		cacheTTL:    DefaultVerifyCacheTTL,
-		maxHashes:   runtime.GOMAXPROCS(0),
+		maxHashes:   max(1, runtime.GOMAXPROCS(0)-1),
 		fileRecheck: DefaultFileRecheck,
 
 		regulationPolicy: DefaultRegulationPolicy(),
@@ -256,7 +256,9 @@ func WithVerifyCacheTTL(d time.Duration) Option {
 }
 
 // WithMaxConcurrentHashes caps how many password hashes run at once;
-// further checks wait for a slot. Default: GOMAXPROCS.
+// further checks wait for a slot. Default: GOMAXPROCS − 1, at least 1,
+// so that a flood of password guesses leaves a core to the callers who
+// have a session or a cached credential.
 func WithMaxConcurrentHashes(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

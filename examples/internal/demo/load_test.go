@@ -203,7 +203,7 @@ func TestLoadPasswordFlood(t *testing.T) {
 	tb.Row("latency p99 ÷ quiet p99", "1", ratio(during.lat.Percentile(99), quiet.lat.Percentile(99)), ratio(after.lat.Percentile(99), quiet.lat.Percentile(99)))
 	tb.Row("latency max", loadtest.Ms(quiet.lat.Max()), loadtest.Ms(during.lat.Max()), loadtest.Ms(after.lat.Max()))
 	tb.Row("failed requests", quiet.failed, during.failed, after.failed)
-	tb.Row("demo CPU time / wall time, cores (cap on hashes: GOMAXPROCS)",
+	tb.Row("demo CPU time / wall time, cores (cap on hashes: GOMAXPROCS − 1)",
 		cores(quietCPU, quietFor), cores(floodCPU, floodWall)+fmt.Sprintf(" (%.1f s over %.1f s)", floodCPU.Seconds(), floodWall.Seconds()), "")
 	tb.Row("demo RSS", loadtest.MiB(rssQuiet), "peak "+loadtest.MiB(rssPeak)+", at the end "+loadtest.MiB(rssAfter),
 		fmt.Sprintf("%s %v later, the flood's connections closed", loadtest.MiB(rssSettled), settleFor))
