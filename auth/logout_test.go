@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -276,5 +277,23 @@ func TestLogoutForm(t *testing.T) {
 	}
 	if got := b.do("GET", "/", nil, jsonAccept); got.status != http.StatusUnauthorized {
 		t.Fatalf("after the logout form: %d", got.status)
+	}
+}
+
+// TestNewSaysLogoutsAreForgotten checks the warning New logs when
+// revocations live only in memory, and that it is quiet with a list of
+// the caller's.
+func TestNewSaysLogoutsAreForgotten(t *testing.T) {
+	for _, revs := range []auth.RevocationList{nil, auth.NewMemoryRevocations(time.Now)} {
+		var logs strings.Builder
+		_, err := auth.New(http.NewServeMux(), demoUsers,
+			auth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+			auth.WithSessions(auth.SessionConfig{Keys: testKeys(), Revocations: revs}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if said := strings.Contains(logs.String(), "a logout is forgotten when the process restarts"); said != (revs == nil) {
+			t.Errorf("Revocations %T: warned %v:\n%s", revs, said, logs.String())
+		}
 	}
 }

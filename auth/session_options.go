@@ -19,9 +19,10 @@ type SessionConfig struct {
 	Keys [][]byte
 	// Store keeps the sessions. Default: a [CookieStore] with Keys.
 	Store SessionStore
-	// Revocations remembers logged-out sessions. Default: in memory, which
-	// is per process; several processes need a shared list, such as
-	// package auth/redisstore's.
+	// Revocations remembers logged-out sessions. Default: in memory, per
+	// process, forgotten at restart (New logs that). Package auth/boltstore
+	// keeps them in a file on one machine; several processes need a shared
+	// list, such as package auth/redisstore's.
 	Revocations RevocationList
 	// CookieName is the session cookie's name. Default: "authwire_session".
 	CookieName string

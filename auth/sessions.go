@@ -223,6 +223,8 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 	}
 	if m.revs == nil {
 		m.revs = NewMemoryRevocations(cfg.now)
+		cfg.log.Warn("authwire: revocations are kept in memory, so a logout is forgotten when the process restarts " +
+			"and a copy of the cookie works again; keep them in a file with auth/boltstore (one machine) or in Redis with auth/redisstore")
 	}
 	return m, nil
 }

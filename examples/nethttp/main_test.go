@@ -18,11 +18,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // base URL.
 func startExample(t *testing.T) string {
 	t.Helper()
+	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		env := map[string]string{"ADDR": "127.0.0.1:0"}
+		env := map[string]string{"ADDR": "127.0.0.1:0", "STATE_DIR": dir}
 		done <- run(ctx, func(k string) string { return env[k] }, pw)
 		pw.Close()
 	}()

@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/auth/boltstore"
 	"github.com/authwire/authwire/auth/redisstore"
 )
 
@@ -38,7 +40,7 @@ type Config struct {
 	// Redis is the shared store when REDIS_URL is set, else nil.
 	Redis *redisstore.Store
 
-	closeRedis func() error // closes Redis's client; nil without Redis
+	closeStore func() error // closes Redis's client, or the state directory's file
 }
 
 // Load reads the environment:
@@ -96,7 +98,19 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 		auth.WithRealm("authwire demo"),
 		auth.WithPublicRoutes("/healthz", "/public/<path:rest>", "/user/<id>/public"),
 	}
-	if u := getenv("REDIS_URL"); u != "" {
+	if u := getenv("REDIS_URL"); u == "" {
+		// One machine: revocations in a file under the state directory,
+		// so that a logout outlives a restart.
+		dir, err := stateDir(getenv)
+		if err != nil {
+			return cfg, err
+		}
+		revs, err := boltstore.Open(filepath.Join(dir, "revocations.db"))
+		if err != nil {
+			return cfg, fmt.Errorf("STATE_DIR: %w", err)
+		}
+		sessions.Revocations, cfg.closeStore = revs, revs.Close
+	} else {
 		store, closeRedis, err := openRedis(u)
 		if err != nil {
 			return cfg, fmt.Errorf("REDIS_URL: %w", err)
@@ -108,7 +122,7 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 		}
 		sessions.Store, sessions.Revocations = store, store
 		opts = append(opts, auth.WithRegulator(reg))
-		cfg.Redis, cfg.closeRedis = store, closeRedis
+		cfg.Redis, cfg.closeStore = store, closeRedis
 	}
 	opts = append(opts, auth.WithSessions(sessions))
 	if path := getenv("HTPASSWD"); path != "" {
@@ -148,6 +162,23 @@ func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
 	}
 	cfg.Options = opts
 	return cfg, nil
+}
+
+// stateDir returns the directory the demo keeps its state in: STATE_DIR,
+// or else authwire-demo under the user's state directory
+// ($XDG_STATE_HOME, by default ~/.local/state).
+func stateDir(getenv func(string) string) (string, error) {
+	if d := getenv("STATE_DIR"); d != "" {
+		return d, nil
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "authwire-demo"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no state directory: set STATE_DIR (%w)", err)
+	}
+	return filepath.Join(home, ".local", "state", "authwire-demo"), nil
 }
 
 // commaList splits a comma-separated setting, dropping empty entries.

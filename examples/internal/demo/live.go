@@ -24,7 +24,7 @@ type Live struct {
 	Echo, Admin ws.Func
 
 	stopWatching func()       // ends the Redis revocation watcher; nil without Redis
-	closeRedis   func() error // nil without Redis
+	closeStore   func() error // closes Redis or the state file
 }
 
 // Mount serves the callbacks under /_callbacks/ and the sockets at
@@ -84,7 +84,7 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket, closeRedis: cfg.closeRedis}
+	l := &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket, closeStore: cfg.closeStore}
 	if cfg.Redis != nil {
 		// Sessions revoked by another process end here too: a.Revoke
 		// runs this process's hooks, so the hub closes their sockets.
@@ -119,14 +119,14 @@ func (l *Live) Shutdown(ctx context.Context) error {
 	return errors.Join(l.Sockets.Shutdown(ctx), l.Callbacks.Shutdown(ctx))
 }
 
-// Close lets go of Redis, once the HTTP server has stopped (requests in
-// progress may still need it).
+// Close lets go of Redis or the state file, once the HTTP server has
+// stopped (requests in progress may still need them).
 func (l *Live) Close() error {
 	if l.stopWatching != nil {
 		l.stopWatching()
 	}
-	if l.closeRedis != nil {
-		return l.closeRedis()
+	if l.closeStore != nil {
+		return l.closeStore()
 	}
 	return nil
 }

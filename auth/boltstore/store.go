@@ -1,0 +1,139 @@
+// Package boltstore keeps authwire's revocation list in one bbolt file, so
+// that a logout outlives a restart on a machine with no other service:
+//
+//	revs, err := boltstore.Open("/var/lib/myapp/authwire.db")
+//	...
+//	defer revs.Close()
+//	a, err := auth.New(mux, auth.WithSessions(auth.SessionConfig{Keys: keys, Revocations: revs}), ...)
+//
+// bbolt (go.etcd.io/bbolt, the store etcd keeps its data in) is one file,
+// pure Go, with transactions that are on disk (fsync) when they commit: a
+// Revoke returns only once the revocation would survive a crash, so a
+// logout has been written before it answers. A Store reads the file once,
+// at Open, and answers Revoked from memory: the check on every request
+// costs a map lookup, not a disk read. The file is locked for one process;
+// several processes share revocations through auth/redisstore instead.
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/authwire/authwire/auth"
+)
+
+// ErrCorrupt is wrapped by the error Open returns for a file that is not
+// a bbolt database, or holds entries this package did not write.
+var ErrCorrupt = errors.New("boltstore: the file is corrupt")
+
+// revocationsBucket holds one entry per revoked session: its ID, and the
+// time (Unix seconds, big-endian) until which it stays revoked.
+var revocationsBucket = []byte("revocations")
+
+// Store is an auth.RevocationList kept in a bbolt file. It is safe for
+// concurrent use.
+type Store struct {
+	db  *bolt.DB
+	mem *auth.MemoryRevocations
+	now func() time.Time
+}
+
+var _ auth.RevocationList = (*Store)(nil)
+
+// Open opens the file at path, creating it (mode 0600) and its directory
+// (0700) if needed, and reads the revocations still in force; it drops
+// those that have expired. A file that is not a bbolt database, or whose
+// entries are malformed, is an error wrapping [ErrCorrupt], never an
+// empty list; so is a file another process holds (after a second).
+func Open(path string) (*Store, error) { return open(path, time.Now) }
+
+// open is Open with a clock of the caller's.
+func open(path string, now func() time.Time) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("boltstore: %s is in use by another process; give each process a file of its own, or share revocations through auth/redisstore", path)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	}
+	s := &Store{db: db, now: now}
+	s.mem = auth.NewMemoryRevocations(s.now)
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	}
+	return s, nil
+}
+
+// load reads the revocations in force into memory and deletes the rest.
+func (s *Store) load() error {
+	now := s.now()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(revocationsBucket)
+		if err != nil {
+			return err
+		}
+		var expired [][]byte
+		err = b.ForEach(func(k, v []byte) error {
+			if len(v) != 8 || len(k) == 0 {
+				return fmt.Errorf("malformed entry %q", k)
+			}
+			until := time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
+			if !until.After(now) {
+				expired = append(expired, k)
+				return nil
+			}
+			return s.mem.Revoke(context.Background(), string(k), until)
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range expired {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Revoke records that the session with ID id is revoked until until, on
+// disk (synced) and then in memory. It returns once the entry would
+// survive a crash; on an error the session is revoked in memory anyway,
+// so this process refuses it, and the error says the revocation may not
+// outlive a restart.
+func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
+	if !until.After(s.now()) {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(until.Unix()))
+		return tx.Bucket(revocationsBucket).Put([]byte(id), v[:])
+	})
+	if merr := s.mem.Revoke(ctx, id, until); merr != nil {
+		return merr
+	}
+	if err != nil {
+		return fmt.Errorf("boltstore: writing a revocation: %w", err)
+	}
+	return nil
+}
+
+// Revoked reports whether the session with ID id is revoked, from memory.
+func (s *Store) Revoked(ctx context.Context, id string) (bool, error) {
+	return s.mem.Revoked(ctx, id)
+}
+
+// Close closes the file. Revoke fails after it.
+func (s *Store) Close() error { return s.db.Close() }
