@@ -66,6 +66,9 @@ type Config struct {
 //     log in with an OpenID Connect provider too (the login page links to
 //     it); the redirect URL is http://ADDR/oidc/callback as registered
 //     at the provider;
+//   - STATE_DIR: where the revocation list is kept (revocations.db), so
+//     that a logout outlives a restart; default authwire-demo under
+//     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;
 //   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
 //     brute-force counters in Redis, so that several demo processes
 //     share them; the demo fails to start if Redis cannot be reached.
