@@ -72,9 +72,14 @@ type Config struct {
 //   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
 //     brute-force counters in Redis, so that several demo processes
 //     share them; the demo fails to start if Redis cannot be reached.
-func Load(getenv func(string) string, stdout io.Writer) (Config, error) {
+func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) {
 	log := slog.New(slog.NewTextHandler(stdout, nil))
-	cfg := Config{Addr: getenv("ADDR"), Log: log}
+	cfg = Config{Addr: getenv("ADDR"), Log: log}
+	defer func() {
+		if err != nil {
+			cfg.Close()
+		}
+	}()
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
@@ -182,6 +187,15 @@ func stateDir(getenv func(string) string) (string, error) {
 		return "", fmt.Errorf("no state directory: set STATE_DIR (%w)", err)
 	}
 	return filepath.Join(home, ".local", "state", "authwire-demo"), nil
+}
+
+// Close lets go of what Load opened: the state directory's file, or the
+// Redis client. The Live made from the Config closes it itself.
+func (c Config) Close() error {
+	if c.closeStore == nil {
+		return nil
+	}
+	return c.closeStore()
 }
 
 // commaList splits a comma-separated setting, dropping empty entries.
