@@ -158,7 +158,7 @@ func (a *Auth) addRoutes(set *atomic.Pointer[routeSet], patterns []string) error
 // closed. Adapters for route-level rules call it.
 func (a *Auth) Authorize(x backends.Exchange, reqs ...Requirement) bool {
 	ctx := x.Context()
-	if !a.Guarded(ctx) {
+	if !a.guarded(ctx, x.Path(), x.RawPath()) {
 		send(x, a.replies.unguarded)
 		return false
 	}
@@ -209,15 +209,27 @@ func (a *Auth) Require(reqs ...Requirement) func(http.Handler) http.Handler {
 	}
 }
 
-// Guarded reports whether ctx is the context of a request that passed
-// a's guard, with an identity or anonymously (a public route, say). The
-// handlers authwire gives out ([Auth.Require], package ws's, package
-// callbacks') refuse other requests with 500, because their identity,
-// nil, is not a's decision: that happens when a net/http app serves its
-// mux instead of [Auth.Handler], which leaves every route open. The first
-// such request is logged at Error level, once per Auth.
-func (a *Auth) Guarded(ctx context.Context) bool {
+// Guarded reports whether r passed a's guard, with an identity or
+// anonymously (a public route, say). The handlers authwire gives out
+// ([Auth.Require], package ws's, package callbacks') refuse other requests
+// with 500, because their identity, nil, is not a's decision: that
+// happens when a net/http app serves its mux instead of [Auth.Handler],
+// which leaves every route open. The first such request is logged at
+// Error level, once per Auth.
+//
+// A request on a public route is taken as guarded by its path alone:
+// the guard would have let it through anonymously anyway, and marking it
+// would cost every public request an allocation on net/http and Gin.
+func (a *Auth) Guarded(r *http.Request) bool {
+	return a.guarded(r.Context(), r.URL.Path, r.URL.RawPath)
+}
+
+// guarded is Guarded for a request's context and path (decoded and raw).
+func (a *Auth) guarded(ctx context.Context, path, rawPath string) bool {
 	if FromContext(ctx) != nil || ctx.Value(guardedKey{}) == a {
+		return true
+	}
+	if pub := a.public.Load(); len(pub.src) > 0 && pub.match(path, rawPath, a.folding) {
 		return true
 	}
 	if a.unguardedLogged.CompareAndSwap(false, true) {

@@ -93,6 +93,14 @@ func BenchmarkGuard(b *testing.B) {
 		req.AddCookie(cookie[0])
 		benchRequest(b, a.Handler(), req, 200)
 	})
+	b.Run("public_route", func(b *testing.B) {
+		a, err := auth.New(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+			auth.WithUsers(map[string]string{"admin": "correct horse"}), auth.WithPublicRoutes("/dashboard"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchGuard(b, a.Handler(), "", "", 200)
+	})
 	b.Run("unauthenticated", func(b *testing.B) {
 		a, err := auth.New(okHandler(), auth.WithUsers(map[string]string{"admin": "correct horse"}))
 		if err != nil {

@@ -27,7 +27,8 @@ func (a *Auth) guard(x backends.Exchange) bool {
 		return false
 	}
 	if pub := a.public.Load(); len(pub.src) > 0 && pub.match(path, x.RawPath(), a.folding) {
-		a.attachAnonymous(x)
+		// No mark: Guarded recognises a public route by its path, which
+		// keeps public requests free of the request copy a mark costs.
 		return true
 	}
 	id, err := a.identify(x)
@@ -70,9 +71,10 @@ func (a *Auth) attach(x backends.Exchange, id *Identity) {
 }
 
 // attachAnonymous marks a request the guard lets through without an
-// identity, so that the handlers authwire gives out can tell it from one
-// that never met the guard (see Guarded). Like attach, it reuses a
-// context made at New where the exchange allows.
+// identity on an optional-auth or WebSocket route, so that the handlers
+// authwire gives out can tell it from one that never met the guard (see
+// Guarded). Like attach, it reuses a context made at New where the
+// exchange allows.
 func (a *Auth) attachAnonymous(x backends.Exchange) {
 	if r, ok := x.(backends.ContextReplacer); ok && x.Context() == context.Background() {
 		r.ReplaceContext(a.anonymous)

@@ -51,7 +51,7 @@ func (h registryHandler) Streams(req *http.Request) bool {
 func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	name, ok := strings.CutPrefix(req.URL.Path, r.cfg.Prefix+"/")
 	switch {
-	case !r.auth.Guarded(req.Context()):
+	case !r.auth.Guarded(req):
 		writeError(w, NewError(CodeInternal, "this server is misconfigured: the request did not pass authwire's guard"))
 		return
 	case !ok:

@@ -117,7 +117,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "authwire: "+e.broken)
 		http.Error(w, e.broken, http.StatusInternalServerError)
 		return
-	case !s.auth.Guarded(r.Context()):
+	case !s.auth.Guarded(r):
 		http.Error(w, "this server is misconfigured: the request did not pass authwire's guard", http.StatusInternalServerError)
 		return
 	case !backends.IsWebSocketHandshake(backends.HTTPExchange(w, r)):
