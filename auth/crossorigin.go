@@ -59,14 +59,7 @@ func parseTrustedOrigin(o string) (string, error) {
 	case u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(o, "#"):
 		return "", fmt.Errorf("origin %q: only scheme://host[:port], with no path, query or fragment", o)
 	}
-	host := strings.ToLower(u.Host)
-	if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
-		host = strings.ToLower(u.Hostname())
-		if strings.Contains(host, ":") {
-			host = "[" + host + "]"
-		}
-	}
-	return u.Scheme + "://" + host, nil
+	return u.Scheme + "://" + strings.ToLower(withoutDefaultPort(u.Host, u.Scheme)), nil
 }
 
 // originCheck refuses cross-origin browser requests with an unsafe method,

@@ -17,34 +17,41 @@ func withClient(ctx context.Context, client netip.Prefix) context.Context {
 	return context.WithValue(ctx, clientKey{}, client)
 }
 
-// callerKey names the caller of a call for Config.MaxConcurrentPerCaller:
+// caller names the caller of a call for Config.MaxConcurrentPerCaller:
 // the user, per provider, when the call has an identity; else the client
-// network the transport recorded.
-func callerKey(ctx context.Context) string {
-	if id := auth.FromContext(ctx); id != nil {
-		return "user:" + id.Provider + "\x00" + id.User
-	}
-	client, _ := ctx.Value(clientKey{}).(netip.Prefix)
-	return "client:" + client.String()
+// network the transport recorded. It is comparable, so that it keys a map
+// without a string being built per call.
+type caller struct {
+	provider, user string
+	client         netip.Prefix
 }
 
-// enterCaller counts one more running call of caller, unless caller has
+// callerOf returns the caller of the call whose context is ctx.
+func callerOf(ctx context.Context) caller {
+	if id := auth.FromContext(ctx); id != nil {
+		return caller{provider: id.Provider, user: id.User}
+	}
+	client, _ := ctx.Value(clientKey{}).(netip.Prefix)
+	return caller{client: client}
+}
+
+// enterCaller counts one more running call of c, unless c has
 // MaxConcurrentPerCaller running already.
-func (r *Registry) enterCaller(caller string) bool {
+func (r *Registry) enterCaller(c caller) bool {
 	r.callersMu.Lock()
 	defer r.callersMu.Unlock()
-	if r.callers[caller] >= r.cfg.MaxConcurrentPerCaller {
+	if r.callers[c] >= r.cfg.MaxConcurrentPerCaller {
 		return false
 	}
-	r.callers[caller]++
+	r.callers[c]++
 	return true
 }
 
 // leaveCaller ends what enterCaller began.
-func (r *Registry) leaveCaller(caller string) {
+func (r *Registry) leaveCaller(c caller) {
 	r.callersMu.Lock()
 	defer r.callersMu.Unlock()
-	if r.callers[caller]--; r.callers[caller] <= 0 {
-		delete(r.callers, caller)
+	if r.callers[c]--; r.callers[c] <= 0 {
+		delete(r.callers, c)
 	}
 }

@@ -146,7 +146,7 @@ type Registry struct {
 	auth    *auth.Auth
 
 	callersMu sync.Mutex
-	callers   map[string]int // calls running, by caller (see callerKey)
+	callers   map[caller]int // calls running, by caller
 }
 
 // New creates a registry served at cfg.Prefix and declares its routes to
@@ -200,7 +200,7 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 		ws:    sockets,
 		auth:  a,
 
-		callers: make(map[string]int),
+		callers: make(map[caller]int),
 		ends:    make(map[string]map[*context.CancelCauseFunc]struct{}),
 	}
 	// A session's sockets are closed by the ws server when it ends; its

@@ -55,7 +55,7 @@ func (r *Registry) admit(ctx context.Context, cb *Callback) (callCtx *callContex
 	if timeout == 0 {
 		timeout = r.cfg.Timeout
 	}
-	caller := callerKey(ctx)
+	caller := callerOf(ctx)
 	if !r.enterCaller(caller) {
 		return nil, nil, NewError(CodeTooMany, "too many calls of yours are running; wait for one to end")
 	}
