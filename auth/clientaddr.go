@@ -179,14 +179,14 @@ func normalAddr(a netip.Addr) netip.Addr {
 	return a.Unmap().WithZone("")
 }
 
-// ClientAddr returns the network of the client that sent r, as brute-force
+// ClientNetwork returns the network of the client that sent r, as brute-force
 // regulation charges it: the TCP peer, or, when the peer is a proxy listed
 // in [WithTrustedProxies], the client it names in X-Forwarded-For or
 // X-Real-IP. An IPv6 client is its /64, since one host usually holds the
 // whole prefix; an IPv4 client is its single address. A peer that is not
 // an IP address (a Unix socket) gives the zero Prefix, one shared
 // "unknown" client. Package ws caps anonymous sockets by it.
-func (a *Auth) ClientAddr(r *http.Request) netip.Prefix {
+func (a *Auth) ClientNetwork(r *http.Request) netip.Prefix {
 	addr := normalAddr(a.proxies.clientAddr(backends.HTTPExchange(nil, r)))
 	bits := 32
 	switch {

@@ -8,7 +8,7 @@ import (
 )
 
 // clientKey is the context key under which the transports put an
-// anonymous caller's client network (auth.Auth's ClientAddr).
+// anonymous caller's client network (auth.Auth's ClientNetwork).
 type clientKey struct{}
 
 // withClient returns ctx carrying client, the network of an anonymous

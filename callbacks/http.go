@@ -120,7 +120,7 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		ctx, release = r.bindSession(ctx, id.SessionID)
 		defer release()
 	} else {
-		ctx = withClient(ctx, r.auth.ClientAddr(req))
+		ctx = withClient(ctx, r.auth.ClientNetwork(req))
 	}
 	if cb.Stream != nil {
 		r.serveStream(ctx, w, cb, args)

@@ -113,7 +113,7 @@ type Config struct {
 	// MaxConcurrentPerCaller bounds the calls running at once for one
 	// caller, all transports and sockets together: one user (per
 	// provider) when logged in, else one client network (auth.Auth's
-	// ClientAddr). A call over it is refused at once with "too_many"
+	// ClientNetwork). A call over it is refused at once with "too_many"
 	// (HTTP 429), so that one caller cannot hold every slot of
 	// MaxConcurrent while others wait. Default: MaxConcurrent / 4.
 	MaxConcurrentPerCaller int

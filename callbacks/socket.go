@@ -21,7 +21,7 @@ func (r *Registry) serveSocket(w http.ResponseWriter, req *http.Request) {
 		// An anonymous socket's calls count against its client's network
 		// (see Config.MaxConcurrentPerCaller); the socket's context keeps
 		// the request's values.
-		req = req.WithContext(withClient(req.Context(), r.auth.ClientAddr(req)))
+		req = req.WithContext(withClient(req.Context(), r.auth.ClientNetwork(req)))
 	}
 	r.ws.PublicHandler(r.session).ServeHTTP(w, req)
 }

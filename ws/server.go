@@ -66,7 +66,7 @@ type Config struct {
 	PingInterval time.Duration
 	// MaxAnonymousPerClient bounds the anonymous sockets (of a
 	// PublicHandler) open at once from one client network, as auth.Auth's
-	// ClientAddr finds it (one IPv4 address, one IPv6 /64). A socket over
+	// ClientNetwork finds it (one IPv4 address, one IPv6 /64). A socket over
 	// it is accepted and closed at once with 1013 (try again later), and
 	// the client's other sockets and everyone else's go on. Sockets with
 	// an identity are not counted. Negative: no bound. Default: 32.

@@ -15,7 +15,7 @@ import (
 type socket struct {
 	srv    *Server
 	id     *auth.Identity // nil for an anonymous socket of a PublicHandler
-	client netip.Prefix   // an anonymous socket's client network (auth.Auth's ClientAddr)
+	client netip.Prefix   // an anonymous socket's client network (auth.Auth's ClientNetwork)
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	conn   *websocket.Conn

@@ -150,7 +150,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sk := newSocket(s, r.Context(), id)
 	if id == nil {
-		sk.client = s.auth.ClientAddr(r)
+		sk.client = s.auth.ClientNetwork(r)
 	}
 	uw := &upgradeWriter{ResponseWriter: w, closed: sk.connClosed}
 	c, err := websocket.Accept(uw, r, &s.accept)

@@ -49,9 +49,11 @@ var _ auth.RevocationList = (*Store)(nil)
 
 // Open opens the file at path, creating it (mode 0600) and its directory
 // (0700) if needed, and reads the revocations still in force; it drops
-// those that have expired. A file that is not a bbolt database, or whose
-// entries are malformed, is an error wrapping [ErrCorrupt], never an
-// empty list; so is a file another process holds (after a second).
+// those that have expired. It never starts from an empty list in place of
+// a file it cannot read: a file that is not a bbolt database, or whose
+// entries are malformed, is an error wrapping [ErrCorrupt]; a file that
+// cannot be opened (permissions) is an error too, and so is a file
+// another process holds, after waiting a second for it.
 func Open(path string) (*Store, error) { return open(path, time.Now) }
 
 // open is Open with a clock of the caller's.
@@ -63,8 +65,10 @@ func open(path string, now func() time.Time) (*Store, error) {
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
 		return nil, fmt.Errorf("boltstore: %s is in use by another process; give each process a file of its own, or share revocations through auth/redisstore", path)
-	case err != nil:
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch):
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	case err != nil:
+		return nil, fmt.Errorf("boltstore: %w", err) // unreadable: permissions, a directory, ...
 	}
 	s := &Store{db: db, now: now}
 	s.mem = auth.NewMemoryRevocations(s.now)

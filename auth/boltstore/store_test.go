@@ -96,6 +96,15 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		t.Fatalf("a malformed entry: %v", err)
 	}
 
+	// A path that cannot be opened as a file is an error, but no claim
+	// that a file is corrupt.
+	if s, err := Open(dir); err == nil || errors.Is(err, ErrCorrupt) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("a directory: %v", err)
+	}
+
 	good := filepath.Join(dir, "good.db")
 	s, err := Open(good)
 	if err != nil {
