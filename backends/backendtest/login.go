@@ -41,6 +41,11 @@ func checkLoginForm(t *testing.T, h Harness) {
 	if want := "/login?next=" + url.QueryEscape("/admin?tab=2"); got.status != http.StatusSeeOther || got.header.Get("Location") != want {
 		t.Fatalf("anonymous browser: %d Location %q, want 303 %q", got.status, got.header.Get("Location"), want)
 	}
+	// HEAD answers as GET does, without a body, on every backend (Gin
+	// routes HEAD only where asked to; the guard serves the form itself).
+	if got := call("HEAD", "/login", ""); got.status != http.StatusOK || got.body != "" {
+		t.Fatalf("HEAD /login: %d %q", got.status, got.body)
+	}
 	page := call("GET", "/login", "")
 	m := csrfField.FindStringSubmatch(page.body)
 	bind := page.cookies["authwire_login"]
