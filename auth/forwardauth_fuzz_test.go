@@ -51,8 +51,14 @@ func FuzzForwardAuthTarget(f *testing.F) {
 		if rec.Code != http.StatusOK {
 			return
 		}
-		target := originalURI
-		if u, err := url.Parse(originalURL); err == nil && req.Header.Get("X-Original-URL") != "" {
+		// The endpoint reads header values as an HTTP parser leaves them,
+		// without surrounding blanks; a blank X-Original-URL is absent.
+		target := strings.TrimSpace(req.Header.Get("X-Original-URI"))
+		if full := strings.TrimSpace(req.Header.Get("X-Original-URL")); full != "" {
+			u, err := url.Parse(full)
+			if err != nil {
+				t.Fatalf("allowed an unparsable X-Original-URL %q", full)
+			}
 			target = u.RequestURI()
 		}
 		raw, _, _ := strings.Cut(target, "?")
