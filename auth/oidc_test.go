@@ -182,9 +182,10 @@ func TestOIDCNextAndFixation(t *testing.T) {
 	app := oidcApp(t, p, auth.WithUsers(map[string]string{"bob": "bob-pw"}), auth.WithLoginForm(auth.LoginConfig{}))
 	b := newOIDCBrowser(t)
 
-	// A session from a password login first.
+	// A session from a browser's Basic login first.
 	req, _ := http.NewRequest("GET", app+"/private", nil)
 	req.SetBasicAuth("bob", "bob-pw")
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
 	res, err := b.c.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -135,3 +135,27 @@ func TestSessionCheckAllocations(t *testing.T) {
 	}
 }
 
+// TestBasicStartsSessionsForBrowsersOnly: a script's Basic request (no
+// Fetch Metadata, no HTML asked for) gets no session cookie, so a client
+// without a cookie jar costs no session per request; a browser's
+// navigation or fetch, or a request for an HTML page, starts one.
+func TestBasicStartsSessionsForBrowsersOnly(t *testing.T) {
+	srv, _ := newServer(t, demoUsers, auth.WithSessions(auth.SessionConfig{Keys: testKeys()}))
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		session bool
+	}{
+		{"curl", map[string]string{"Accept": "*/*", "User-Agent": "curl/8.5.0"}, false},
+		{"API client", map[string]string{"Accept": "application/json"}, false},
+		{"navigation", map[string]string{"Sec-Fetch-Mode": "navigate"}, true},
+		{"fetch from a page", map[string]string{"Sec-Fetch-Mode": "cors", "Accept": "*/*"}, true},
+		{"HTML page without Fetch Metadata", map[string]string{"Accept": "text/html,application/xhtml+xml"}, true},
+	} {
+		got := do(t, srv, request{path: "/", user: "admin", pass: "admin", headers: tc.headers})
+		cookies := (&http.Response{Header: got.header}).Cookies()
+		if got.status != 200 || (len(cookies) > 0) != tc.session {
+			t.Errorf("%s: %d with cookies %v, want a session: %v", tc.name, got.status, cookies, tc.session)
+		}
+	}
+}
