@@ -59,9 +59,9 @@ type Config struct {
 //   - AUTH_MODE=basic: Basic challenge only, no login page;
 //   - TLS_CERT, TLS_KEY: PEM files of a certificate (its chain may
 //     follow it) and its private key: serve HTTPS, session cookies are
-//     always Secure, and responses carry Strict-Transport-Security; the
-//     demo refuses to start if a file cannot be read or the key is not
-//     the certificate's;
+//     always Secure, and responses carry Strict-Transport-Security (see
+//     [HSTSFor]); the demo refuses to start if a file cannot be read or
+//     the key is not the certificate's;
 //   - INSECURE_COOKIES=1: session cookies without Secure, for plain http
 //     on a host other than localhost; ignored, with a warning, with TLS;
 //   - TRUSTED_PROXIES: comma-separated addresses or CIDRs of reverse
@@ -74,8 +74,7 @@ type Config struct {
 //   - OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URL:
 //     log in with an OpenID Connect provider too (the login page links to
 //     it); the redirect URL is http://ADDR/oidc/callback (https with
-//     TLS) as registered
-//     at the provider;
+//     TLS) as registered at the provider;
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
 //     that a logout outlives a restart; default authwire-demo under
 //     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;

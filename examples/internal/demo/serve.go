@@ -70,7 +70,7 @@ func ServeUntil(ctx context.Context, serve func() error, shutdown func(context.C
 // live's sockets first (http.Server.Shutdown does not wait for hijacked
 // connections) and letting go of Redis last. With cfg.TLS it serves
 // HTTPS, HTTP/2 and HTTP/1.1 (WebSockets take the latter), and
-// responses carry Strict-Transport-Security.
+// responses carry Strict-Transport-Security (see [HSTSFor]).
 func ServeHTTP(ctx context.Context, cfg Config, ln net.Listener, h http.Handler, live *Live) error {
 	srv := &http.Server{
 		Handler:           StrictTransportSecurity(h),
