@@ -83,6 +83,7 @@ func BenchmarkGuard(b *testing.B) {
 		// requests that carry only the cookie.
 		login, _ := http.NewRequest(http.MethodGet, "http://example.test/", nil)
 		login.SetBasicAuth("admin", "correct horse")
+		login.Header.Set("Sec-Fetch-Mode", "navigate") // a browser's login starts a session
 		w := &discardWriter{h: make(http.Header)}
 		a.Handler().ServeHTTP(w, login)
 		cookie := (&http.Response{Header: w.h}).Cookies()
