@@ -32,7 +32,7 @@ func buildDemos(ctx context.Context, dir string, names []string) error {
 	}
 	out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("go %s: %w (run the command from within the authwire module, as go run ./examples/load)\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ type driveTarget struct {
 	name   string
 	u      *url.URL
 	cookie string   // the Cookie header, sent as it is on every request
+	jar    bool     // keep the cookies answers set, and send those instead
 	header []string // more header lines ("Name: value")
 	pid    int      // the server's process, for its CPU time; 0 when unknown
 }
@@ -61,15 +62,23 @@ func headerLine(s string) (string, error) {
 }
 
 // scenario is the target's one kind of request.
-func (d *driveTarget) scenario() scenario {
+func (d *driveTarget) scenario() (scenario, error) {
 	req := &request{method: "GET", path: d.u.RequestURI(), header: d.header, cookie: d.cookie}
+	if d.jar {
+		cookies, err := http.ParseCookie(d.cookie)
+		if d.cookie != "" && err != nil {
+			return scenario{}, fmt.Errorf("%s: -cookie %q: %w", d.name, d.cookie, err)
+		}
+		req.jar, req.cookie = newJar(&url.URL{Scheme: "http", Host: d.u.Host, Path: "/"}), ""
+		req.jar.j.SetCookies(req.jar.site, cookies)
+	}
 	host := d.u.Host
 	if d.u.Port() == "80" {
 		host = d.u.Hostname()
 	}
 	return scenario{name: d.name, what: "GET " + d.u.String(), open: func(t *target, setCookies *atomic.Int64) conn {
 		return newHTTPClient(t.addr, host, req, setCookies)
-	}}
+	}}, nil
 }
 
 // drive runs the same closed-loop load on each of drives, rounds
@@ -79,7 +88,10 @@ func drive(ctx context.Context, drives []*driveTarget, s settings, hc *http.Clie
 	scs := make([]scenario, len(drives))
 	for i, d := range drives {
 		targets[i] = &target{name: d.name, addr: d.u.Host, hc: hc, pid: d.pid}
-		scs[i] = d.scenario()
+		var err error
+		if scs[i], err = d.scenario(); err != nil {
+			return err
+		}
 	}
 	samples := make([][]sample, len(drives))
 	for round := range s.rounds {
@@ -98,19 +110,31 @@ func drive(ctx context.Context, drives []*driveTarget, s settings, hc *http.Clie
 	fmt.Fprintf(w, "Closed loop over loopback: %d keep-alive connections, %d rounds × %v, rounds interleaved across the targets; medians of the rounds. "+
 		"The load generator and the servers share the cores.\n\n", s.conns, s.rounds, s.duration)
 	var t mdTable
-	t.row("target", "req/s", "p50", "p99", "errors", "÷ "+drives[0].name, "server CPU / req", "answers with Set-Cookie")
+	t.row("target", "req/s", "p50", "p99", "errors", "req/s ÷ "+drives[0].name, "server CPU / req", "CPU / req ÷ "+drives[0].name, "answers with Set-Cookie")
 	var errs []error
+	first := summarize(samples[0])
 	for i, d := range drives {
 		sum := summarize(samples[i])
+		cpuRatio := "n/a"
+		if sum.cpuPerReq > 0 && first.cpuPerReq > 0 {
+			cpuRatio = strconv.FormatFloat(float64(sum.cpuPerReq)/float64(first.cpuPerReq), 'f', 2, 64)
+		}
 		t.row(d.name, thousands(sum.rate), loadtest.Ms(sum.p50), loadtest.Ms(sum.p99), strconv.Itoa(sum.failed),
-			ratioText(ratios(samples[i], samples[0])), micros(sum.cpuPerReq), percent(sum.setCookies))
+			ratioText(ratios(samples[i], samples[0])), micros(sum.cpuPerReq), cpuRatio, percent(sum.setCookies))
 		if sum.failed > 0 {
 			errs = append(errs, fmt.Errorf("%s: %d requests failed; the first: %w", d.name, sum.failed, firstFailure(samples[i])))
 		}
 	}
 	fmt.Fprintf(w, "%s\n", t.String())
 	for _, d := range drives {
-		fmt.Fprintf(w, "- %s: GET %s\n", d.name, d.u)
+		how := "the same cookie on every request"
+		switch {
+		case d.cookie == "":
+			how = "no cookie"
+		case d.jar:
+			how = "cookies kept as a browser keeps them"
+		}
+		fmt.Fprintf(w, "- %s: GET %s, %s\n", d.name, d.u, how)
 	}
 	return errors.Join(errs...)
 }

@@ -177,6 +177,29 @@ func TestDrive(t *testing.T) {
 		t.Errorf("first ÷ first: %q", ratio)
 	}
 
+	// -jar: the cookie the answers set is sent from then on; only the
+	// first request of each connection (2) may still carry the old one.
+	var old, renewed atomic.Int64
+	refresher := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch c := r.Header.Get("Cookie"); c {
+		case "s=old; t=1":
+			old.Add(1)
+			http.SetCookie(w, &http.Cookie{Name: "s", Value: "new"})
+		case "t=1; s=new", "s=new; t=1":
+			renewed.Add(1)
+		default:
+			wrong.Store("cookie " + c)
+		}
+	}))
+	defer refresher.Close()
+	code, out, errs = runLoad(t, append([]string{"-url", refresher.URL, "-name", "jar", "-cookie", "s=old; t=1", "-jar"}, short...)...)
+	if code != exitOK || old.Load() < 1 || old.Load() > 2 || renewed.Load() == 0 {
+		t.Errorf("-jar: exit %d, %d requests with the old cookie, %d with the new\n%s\n%s", code, old.Load(), renewed.Load(), errs, out)
+	}
+	if w := wrong.Load(); w != nil {
+		t.Errorf("-jar: %s", w)
+	}
+
 	code, out, errs = runLoad(t, append([]string{"-url", failSrv.URL}, short...)...)
 	if code != exitFailed || !strings.Contains(errs, "requests failed") || !strings.Contains(errs, "503") {
 		t.Errorf("a server that fails every fifth request: exit %d\n%s\n%s", code, errs, out)
@@ -186,6 +209,7 @@ func TestDrive(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"-cookie", "a=1"},
+		{"-jar"},
 		{"-url", "http://192.0.2.1:80/"},
 		{"-url", "https://127.0.0.1:4180/"},
 		{"-addr", "example.com:80"},

@@ -57,6 +57,5 @@ func formLogin(ctx context.Context, hc *http.Client, base string, j *jar, user, 
 	if res.StatusCode/100 != 3 || !j.has(auth.DefaultSessionCookie) {
 		return fmt.Errorf("POST %s/login as %s: %s, and no %s cookie (wrong user or password?)", base, user, res.Status, auth.DefaultSessionCookie)
 	}
-	j.gen.Add(1)
 	return nil
 }

@@ -28,7 +28,7 @@
 // With -url instead, it drives each URL given with the same load and one
 // fixed request, for comparing a server that is not a demo, such as
 // oauth2-proxy (scripts/oauth2proxy-compare.sh). The flags -name,
-// -cookie, -header and -pid after a -url describe that URL:
+// -cookie, -jar, -header and -pid after a -url describe that URL:
 //
 //	go run ./examples/load -url http://127.0.0.1:4180/oauth2/auth -name oauth2-proxy -cookie "_oauth2_proxy=…" -pid 4242 \
 //		-url http://127.0.0.1:8050/auth/verify -name authwire -cookie "authwire_session=…" -pid 4343
@@ -64,17 +64,19 @@ func main() {
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // a request failed, or a server did not come back to its level
-	exitUsage   = 2
-	demoBackend = "nethttp,gin,fiber"
+	exitOK     = 0
+	exitFailed = 1 // a request failed, or a server did not come back to its level
+	exitUsage  = 2
 )
+
+// demoBackends are the demos there are, as -backends lists them.
+const demoBackends = "nethttp,gin,fiber"
 
 // run runs the command with args and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	backends := fs.String("backends", demoBackend, "the demos to start and drive, comma-separated")
+	backends := fs.String("backends", demoBackends, "the demos to start and drive, comma-separated")
 	addr := fs.String("addr", "", "drive the demo already listening at this loopback host:port instead of starting the demos")
 	conns := fs.Int("conns", 32, "keep-alive connections (WebSocket scenarios: sockets) per scenario")
 	rounds := fs.Int("rounds", 3, "rounds; each runs every scenario once, and the tables give medians")
@@ -92,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return drives[len(drives)-1], nil
 	}
-	fs.Func("url", "drive this http URL on loopback with one fixed request (repeatable; see -name, -cookie, -header, -pid)", func(s string) error {
+	fs.Func("url", "drive this http URL on loopback with one fixed request (repeatable; see -name, -cookie, -jar, -header, -pid)", func(s string) error {
 		u, err := parseDriveURL(s)
 		if err != nil {
 			return err
@@ -111,6 +113,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		d, err := last("cookie")
 		if err == nil {
 			d.cookie = s
+		}
+		return err
+	})
+	fs.BoolFunc("jar", "after -url: keep the cookies its answers set and send those from then on, as a browser behind nginx does (auth_request_set and add_header Set-Cookie)", func(string) error {
+		d, err := last("jar")
+		if err == nil {
+			d.jar = true
 		}
 		return err
 	})
@@ -190,8 +199,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		names := strings.Split(*backends, ",")
 		for _, n := range names {
-			if !strings.Contains(","+demoBackend+",", ","+n+",") {
-				return usage("-backends: no demo %q; there are %s", n, demoBackend)
+			if !strings.Contains(","+demoBackends+",", ","+n+",") {
+				return usage("-backends: no demo %q; there are %s", n, demoBackends)
 			}
 		}
 		started, stopAll, err := startDemos(ctx, names, *bin, hc, stderr)

@@ -65,7 +65,6 @@ func (t *mdTable) String() string {
 
 // summary is one scenario's rounds, summed up.
 type summary struct {
-	rounds     int
 	rate       float64       // median
 	p50, p99   time.Duration // medians
 	failed     int           // all rounds
@@ -74,7 +73,7 @@ type summary struct {
 }
 
 func summarize(smps []sample) summary {
-	s := summary{rounds: len(smps), cpuPerReq: -1}
+	s := summary{cpuPerReq: -1}
 	if len(smps) == 0 {
 		return s
 	}

@@ -130,7 +130,9 @@ func baseline(ctx context.Context, t *target) (demo.RuntimeStats, error) {
 		return prev, err
 	}
 	for range settleTries {
-		time.Sleep(settlePause / 5)
+		if err := sleep(ctx, settlePause/5); err != nil {
+			return prev, err
+		}
 		s, err := runtimeStats(ctx, t.hc, t.debug)
 		if err != nil {
 			return s, err
