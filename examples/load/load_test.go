@@ -92,9 +92,12 @@ func TestRun(t *testing.T) {
 			t.Errorf("no memory row saying the demo came back to its level in:\n%s", out)
 		}
 		// The session cookie is fresh, so the jar's requests are not
-		// answered with a refreshed one.
-		if c := cell(row(out, scGuarded), 7); c != "0%" {
-			t.Errorf("guarded: %s of the answers set a cookie", c)
+		// answered with a refreshed one; a script's Basic requests
+		// start no session.
+		for _, name := range []string{scGuarded, scBasicNoJar} {
+			if c := cell(row(out, name), 7); c != "0%" {
+				t.Errorf("%s: %s of the answers set a cookie", name, c)
+			}
 		}
 		if !strings.Contains(out, "Machine: ") || !strings.Contains(out, "cores") {
 			t.Errorf("no machine line in:\n%s", out)
