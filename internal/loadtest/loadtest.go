@@ -1,8 +1,9 @@
-// Package loadtest holds what the load tests of ws and the demos share:
-// the AUTHWIRE_LOAD gate, counts scaled down under the race detector, a
-// process's CPU time and resident memory from /proc, many loopback source
-// addresses for clients that open more connections than one address has
-// ports, latency percentiles, and a table for t.Logf.
+// Package loadtest holds what the load tests of ws and the demos and the
+// load command (examples/load) share: the AUTHWIRE_LOAD gate, counts
+// scaled down under the race detector, a process's CPU time and resident
+// memory from /proc, many loopback source addresses for clients that open
+// more connections than one address has ports, a closed-loop runner,
+// latency percentiles, and a table for t.Logf.
 //
 // Load tests report figures; they never assert a latency or a rate (the
 // machines they run on are shared and noisy). They assert only what does
@@ -197,7 +198,7 @@ func (l Latencies) Max() time.Duration {
 // Ms formats d in milliseconds, to two decimals below 10 ms.
 func Ms(d time.Duration) string {
 	ms := float64(d) / float64(time.Millisecond)
-	if ms < 10 {
+	if ms < 9.995 { // what rounds to 10.00 is written 10
 		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
 	}
 	return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"

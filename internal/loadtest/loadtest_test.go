@@ -85,7 +85,7 @@ func TestTable(t *testing.T) {
 	if got := tb.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
 	}
-	if Ms(1500*time.Microsecond) != "1.50 ms" || Ms(25*time.Millisecond) != "25 ms" || MiB(3<<20) != "3.0 MiB" || KiB(2048) != "2.00 KiB" {
+	if Ms(1500*time.Microsecond) != "1.50 ms" || Ms(25*time.Millisecond) != "25 ms" || Ms(9999*time.Microsecond) != "10 ms" || Ms(9990*time.Microsecond) != "9.99 ms" || MiB(3<<20) != "3.0 MiB" || KiB(2048) != "2.00 KiB" {
 		t.Error("formats")
 	}
 }

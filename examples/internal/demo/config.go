@@ -7,6 +7,7 @@ package demo
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,7 +81,11 @@ type Config struct {
 //     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;
 //   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
 //     brute-force counters in Redis, so that several demo processes
-//     share them; the demo fails to start if Redis cannot be reached.
+//     share them; the demo fails to start if Redis cannot be reached;
+//   - DEBUG_ADDR: a loopback address (port 0 for any free one) on which
+//     to serve net/http/pprof under /debug/pprof/ and [RuntimeStats] at
+//     /debug/runtime, for profiling and for the load command
+//     (examples/load); the demo prints "debug on http://ADDR".
 func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) {
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 	cfg = Config{Addr: getenv("ADDR"), Log: log}
@@ -184,6 +189,14 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	case "basic":
 	default:
 		return cfg, fmt.Errorf("AUTH_MODE %q: want form (the default) or basic", mode)
+	}
+	if addr := getenv("DEBUG_ADDR"); addr != "" {
+		stop, err := startDebug(addr, stdout)
+		if err != nil {
+			return cfg, err
+		}
+		closeStore := cfg.closeStore
+		cfg.closeStore = func() error { return errors.Join(stop(), closeStore()) }
 	}
 	cfg.Options = opts
 	return cfg, nil
