@@ -66,6 +66,7 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 	}
 	var headerKey keyedDigest
 	if b.seen != nil {
+		b.seen.refresh(x.Context()) // a UserSource may have a new table
 		headerKey = b.seen.cache.headerKey(h)
 		if id := b.seen.cache.identity(headerKey, b.seen.src.generation()); id != nil && b.passwords.unbanned(x, id.User) {
 			return id, nil

@@ -64,7 +64,7 @@ func build(cfg *config) (*Auth, error) {
 		a.chain = append(a.chain, customAuthenticator{au})
 	}
 	if len(a.chain) == 0 {
-		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithUserSource, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
 	}
 	if cfg.oidc != nil {
 		var keys [][]byte
@@ -140,6 +140,12 @@ func newPasswordCheck(cfg *config) (*passwordCheck, error) {
 	var src credentialSource
 	switch {
 	case cfg.verifyFn != nil:
+	case cfg.userSource != nil:
+		s, err := newSourcedCredentials(cfg.userSource, cfg.log)
+		if err != nil {
+			return nil, err
+		}
+		src = s
 	case cfg.htpasswd != "":
 		f, err := openHtpasswd(cfg.htpasswd, cfg.fileRecheck, cfg.now, cfg.log)
 		if err != nil {

@@ -25,11 +25,12 @@ type config struct {
 
 	// Exactly one credential source may be set; credNames records which
 	// options set one, for the error message.
-	credNames []string
-	users     []userEntry
-	hashed    bool
-	htpasswd  string
-	verifyFn  VerifyFunc
+	credNames  []string
+	users      []userEntry
+	hashed     bool
+	htpasswd   string
+	verifyFn   VerifyFunc
+	userSource UserSource
 
 	groupNames []string
 	userGroups map[string][]string

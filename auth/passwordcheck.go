@@ -65,6 +65,9 @@ func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provid
 // before it answers.
 func (c *passwordCheck) passes(x backends.Exchange, user, password []byte) bool {
 	ctx := x.Context()
+	if c.creds != nil {
+		c.creds.refresh(ctx)
+	}
 	if c.reg.r == nil {
 		return c.verify(ctx, user, password)
 	}
