@@ -48,7 +48,7 @@ type config struct {
 	regulationOff    bool
 	proxies          trustedProxies
 	forward          *ForwardAuthConfig
-	oidc             *OIDCConfig
+	methods          []LoginMethod
 	trustedOrigins   []string
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/auth/oidclogin"
 	"github.com/authwire/authwire/internal/oidctest"
 )
 
@@ -23,8 +24,8 @@ func checkOIDC(t *testing.T, h Harness) {
 	const placeholder = "http://127.0.0.1:1"
 	_, base := startWith(t, h,
 		auth.WithSessions(auth.SessionConfig{Keys: sessionKeys(), InsecureCookies: true}),
-		auth.WithOIDC(auth.OIDCConfig{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-			RedirectURL: placeholder + "/oidc/callback"}))
+		auth.WithLoginMethod(oidclogin.New(oidclogin.Config{Issuer: p.URL, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			RedirectURL: placeholder + "/oidc/callback"})))
 
 	browse := [2]string{"Accept", "text/html"}
 	res, _ := roundTrip(t, base, "GET", "/admin?tab=2", "", browse)
@@ -35,7 +36,7 @@ func checkOIDC(t *testing.T, h Harness) {
 	res, _ = roundTrip(t, base, "GET", login, "", browse)
 	var state *http.Cookie
 	for _, c := range res.Cookies() {
-		if c.Name == "authwire_oidc" {
+		if c.Name == "authwire_idp_oidc" {
 			state = c
 		}
 	}

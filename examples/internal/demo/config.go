@@ -19,6 +19,7 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/boltstore"
+	"github.com/authwire/authwire/auth/oidclogin"
 	"github.com/authwire/authwire/auth/redisstore"
 )
 
@@ -151,12 +152,12 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	}
 	opts = append(opts, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
 	if issuer := getenv("OIDC_ISSUER"); issuer != "" {
-		opts = append(opts, auth.WithOIDC(auth.OIDCConfig{
+		opts = append(opts, auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
 			Issuer:       issuer,
 			ClientID:     getenv("OIDC_CLIENT_ID"),
 			ClientSecret: getenv("OIDC_CLIENT_SECRET"),
 			RedirectURL:  getenv("OIDC_REDIRECT_URL"),
-		}))
+		})))
 	}
 	switch mode := getenv("AUTH_MODE"); mode {
 	case "", "form":
