@@ -71,3 +71,75 @@ func checkOIDC(t *testing.T, h Harness) {
 		t.Fatalf("callback without the state cookie: %d", res.StatusCode)
 	}
 }
+
+// checkOIDCProviders starts an application with two providers and no
+// login form and follows a browser through them: the list page at /login,
+// ?idp= (Exchange.Query), partner's state cookie scoped to partner's
+// callback, corp's callback refusing partner's state and cookie, and the
+// session partner's callback starts.
+func checkOIDCProviders(t *testing.T, h Harness) {
+	pa, pb := oidctest.New(t), oidctest.New(t)
+	const placeholder = "http://127.0.0.1:1"
+	_, base := startWith(t, h,
+		auth.WithSessions(auth.SessionConfig{Keys: sessionKeys(), InsecureCookies: true}),
+		auth.WithLoginMethod(oidclogin.New(oidclogin.Config{Name: "corp", Issuer: pa.URL, ClientID: pa.ClientID, ClientSecret: pa.ClientSecret,
+			RedirectURL: placeholder + "/oidc/corp/callback"})),
+		auth.WithLoginMethod(oidclogin.New(oidclogin.Config{Name: "partner", Issuer: pb.URL, ClientID: pb.ClientID, ClientSecret: pb.ClientSecret,
+			RedirectURL: placeholder + "/oidc/partner/callback"})))
+
+	browse := [2]string{"Accept", "text/html"}
+	res, _ := roundTrip(t, base, "GET", "/admin", "", browse)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login?next=%2Fadmin" {
+		t.Fatalf("anonymous browser: %d Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, page := roundTrip(t, base, "GET", "/login?next=%2Fadmin", "", browse)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `href="/oidc/corp/login?next=%2Fadmin"`) ||
+		!strings.Contains(page, `href="/oidc/partner/login?next=%2Fadmin"`) {
+		t.Fatalf("list page: %d %s", res.StatusCode, page)
+	}
+	res, _ = roundTrip(t, base, "GET", "/login?idp=partner&next=%2Fadmin", "", browse)
+	start := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || start != "/oidc/partner/login?next=%2Fadmin" {
+		t.Fatalf("?idp=partner: %d Location %q", res.StatusCode, start)
+	}
+	res, _ = roundTrip(t, base, "GET", start, "", browse)
+	var state *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "authwire_idp_partner" {
+			state = c
+		}
+	}
+	toProvider := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || state == nil || state.Path != "/oidc/partner/callback" || !strings.HasPrefix(toProvider, pb.URL+"/authorize?") {
+		t.Fatalf("partner's login start: %d Location %q, state cookie %+v", res.StatusCode, toProvider, state)
+	}
+	res, _ = roundTrip(t, pb.URL, "GET", strings.TrimPrefix(toProvider, pb.URL), "")
+	back, ok := strings.CutPrefix(res.Header.Get("Location"), placeholder)
+	if res.StatusCode != http.StatusFound || !ok {
+		t.Fatalf("provider: %d Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	atCorp := strings.Replace(back, "/oidc/partner/callback", "/oidc/corp/callback", 1)
+	res, _ = roundTrip(t, base, "GET", atCorp, "", browse, [2]string{"Cookie", "authwire_idp_corp=" + state.Value})
+	if res.StatusCode != http.StatusBadRequest || sessionCookie(res) != "" {
+		t.Fatalf("corp's callback with partner's state and cookie: %d, session %v", res.StatusCode, sessionCookie(res) != "")
+	}
+	res, _ = roundTrip(t, base, "GET", back, "", browse, [2]string{"Cookie", state.Name + "=" + state.Value})
+	session := sessionCookie(res)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin" || session == "" {
+		t.Fatalf("partner's callback: %d Location %q, session cookie %v", res.StatusCode, res.Header.Get("Location"), session != "")
+	}
+	res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Cookie", auth.DefaultSessionCookie + "=" + session})
+	if res.StatusCode != http.StatusOK || echoLine(body, "user") != "partner:alice" {
+		t.Fatalf("after partner's login: %d %q", res.StatusCode, body)
+	}
+}
+
+// sessionCookie is the session cookie res sets, or "".
+func sessionCookie(res *http.Response) string {
+	for _, c := range res.Cookies() {
+		if c.Name == auth.DefaultSessionCookie && c.MaxAge >= 0 {
+			return c.Value
+		}
+	}
+	return ""
+}
