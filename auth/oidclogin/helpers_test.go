@@ -53,6 +53,9 @@ func serve(t *testing.T, opts func(base string) []auth.Option) *app {
 		id := auth.FromContext(r.Context())
 		fmt.Fprintf(w, "%s %q %s", id.User, id.Groups, id.Provider)
 	})
+	mux.HandleFunc("GET /csrf", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, a.CSRFToken(r.Context()))
+	})
 	mux.Handle("/admin", a.Require(auth.OneOf("admin"))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("admin page"))
 	})))
@@ -174,6 +177,19 @@ func (b *browser) login(start string) {
 	if status, loc, body := b.get(b.toCallback(start)); status != http.StatusSeeOther {
 		b.t.Fatalf("callback: %d %q %s", status, loc, body)
 	}
+}
+
+// logout posts the logout form, with the session's CSRF token, to app,
+// and returns the status and the Location.
+func (b *browser) logout(app string) (int, string) {
+	b.t.Helper()
+	res := b.do("GET", app+"/csrf", nil)
+	token, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	res = b.do("POST", app+"/logout", strings.NewReader(url.Values{"csrf_token": {string(token)}}.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html")
+	res.Body.Close()
+	return res.StatusCode, absolute(app, res.Header.Get("Location"))
 }
 
 // basic is an Authorization header value.

@@ -97,7 +97,7 @@ func (p *Provider) callback(x backends.Exchange) {
 		p.unreachable(x, err)
 		return
 	}
-	claims, err := p.exchange(ctx, meta, q.Get("code"), login)
+	claims, rawIDToken, err := p.exchange(ctx, meta, q.Get("code"), login)
 	if err != nil {
 		p.refuse(x, err)
 		return
@@ -107,7 +107,7 @@ func (p *Provider) callback(x backends.Exchange) {
 		p.refuse(x, err)
 		return
 	}
-	_, err = p.sessions.Start(x, &auth.Identity{User: user, Groups: claimStrings(claims[p.cfg.GroupsClaim]), Claims: claims})
+	id, err := p.sessions.Start(x, &auth.Identity{User: user, Groups: claimStrings(claims[p.cfg.GroupsClaim]), Claims: claims})
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
 		p.refuse(x, err)
@@ -116,34 +116,37 @@ func (p *Provider) callback(x backends.Exchange) {
 		p.failed(x, "starting a session", err)
 		return
 	}
+	if meta.endSession != "" {
+		p.keepIDToken(x, id, rawIDToken)
+	}
 	redirect(x, p.sessions.SafeRedirect(login.Next, p.cfg.AllowedRedirectHosts))
 }
 
 // exchange trades the code for tokens and returns the claims of the
-// verified ID token.
-func (p *Provider) exchange(ctx context.Context, meta *metadata, code string, login loginState) (map[string]any, error) {
+// verified ID token, and the token itself.
+func (p *Provider) exchange(ctx context.Context, meta *metadata, code string, login loginState) (map[string]any, string, error) {
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, p.client), 10*time.Second)
 	defer cancel()
 	tok, err := meta.oauth.Exchange(ctx, code, oauth2.VerifierOption(login.Verifier))
 	if err != nil {
-		return nil, fmt.Errorf("exchanging the code: %w", err)
+		return nil, "", fmt.Errorf("exchanging the code: %w", err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
-		return nil, errors.New("the token response has no id_token")
+		return nil, "", errors.New("the token response has no id_token")
 	}
 	idt, err := meta.verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, fmt.Errorf("verifying the ID token: %w", err)
+		return nil, "", fmt.Errorf("verifying the ID token: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(login.Nonce)) != 1 {
-		return nil, errors.New("the ID token's nonce is not this login's")
+		return nil, "", errors.New("the ID token's nonce is not this login's")
 	}
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
-		return nil, fmt.Errorf("reading the ID token's claims: %w", err)
+		return nil, "", fmt.Errorf("reading the ID token's claims: %w", err)
 	}
-	return claims, nil
+	return claims, raw, nil
 }
 
 // unreachable answers 502 for a provider that cannot be reached.

@@ -157,6 +157,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no client", []auth.Option{sessions, with(func(c *oidclogin.Config) { c.ClientID = "" })}},
 		{"http issuer", []auth.Option{sessions, with(func(c *oidclogin.Config) { c.Issuer = "http://idp.example" })}},
 		{"issuer with user info", []auth.Option{sessions, with(func(c *oidclogin.Config) { c.Issuer = "https://u:p@idp.example" })}},
+		{"http post-logout redirect", []auth.Option{sessions, with(func(c *oidclogin.Config) { c.PostLogoutRedirectURL = "http://app.example/bye" })}},
 		{"relative redirect", []auth.Option{sessions, with(func(c *oidclogin.Config) { c.RedirectURL = "/oidc/callback" })}},
 		{"callback is the login path", []auth.Option{sessions, with(func(c *oidclogin.Config) {
 			c.RedirectURL, c.LoginPath = "https://app.example/sso", "/sso"

@@ -25,6 +25,7 @@ package oidclogin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -100,6 +101,12 @@ type Config struct {
 	// sites a proxy protects with WithForwardAuth. LoginConfig's are
 	// allowed too.
 	AllowedRedirectHosts []string
+	// PostLogoutRedirectURL is where the provider sends the browser back
+	// after it ended the session at logout (post_logout_redirect_uri; it
+	// must be registered at the provider), such as
+	// https://app.example.com/login. https, or http on a loopback host.
+	// Default: none; the provider shows its own page.
+	PostLogoutRedirectURL string
 }
 
 // defaultName is Config.Name's default.
@@ -116,10 +123,12 @@ type Provider struct {
 	loginPath    string
 	callbackPath string
 	stateCookie  string // the state cookie's name, its own per provider
+	tokenCookie  string // the ID token cookie's name (see logout.go)
 
 	// Set once by InstallLogin, before any request.
 	sessions *auth.Sessions
 	sealer   *securecookie.SecureCookie // seals the state cookie
+	tokens   *securecookie.SecureCookie // seals the ID token cookie
 
 	mu   sync.Mutex // serialises InstallLogin and guards meta
 	meta *metadata  // fetched at the first login
@@ -154,6 +163,8 @@ func (p *Provider) InstallLogin(s *auth.Sessions) (auth.LoginInfo, error) {
 		return auth.LoginInfo{}, p.invalid("Issuer must be an https URL (http only on a loopback host)")
 	case !providerURL(c.RedirectURL):
 		return auth.LoginInfo{}, p.invalid("RedirectURL must be an https URL (http only on a loopback host)")
+	case c.PostLogoutRedirectURL != "" && !providerURL(c.PostLogoutRedirectURL):
+		return auth.LoginInfo{}, p.invalid("PostLogoutRedirectURL must be an https URL (http only on a loopback host)")
 	}
 	u, _ := url.Parse(c.RedirectURL)
 	p.callbackPath = u.Path
@@ -183,9 +194,14 @@ func (p *Provider) InstallLogin(s *auth.Sessions) (auth.LoginInfo, error) {
 	if p.client == nil {
 		p.client = &http.Client{Timeout: 10 * time.Second}
 	}
-	p.stateCookie = "authwire_idp_" + c.Name
+	p.stateCookie, p.tokenCookie = "authwire_idp_"+c.Name, "authwire_idt_"+c.Name
 	p.sealer = securecookie.New(s.Key("oidc/"+c.Name+"/state-mac"), s.Key("oidc/"+c.Name+"/state-enc")).
 		MaxAge(int(stateTTL / time.Second)).
+		SetSerializer(securecookie.JSONEncoder{})
+	// The ID token cookie lives as long as its session, which it names;
+	// the session's own bounds apply.
+	p.tokens = securecookie.New(s.Key("oidc/"+c.Name+"/token-mac"), s.Key("oidc/"+c.Name+"/token-enc")).
+		MaxAge(0).
 		SetSerializer(securecookie.JSONEncoder{})
 	p.sessions = s
 	return auth.LoginInfo{
@@ -216,8 +232,9 @@ func (p *Provider) ServeLogin(x backends.Exchange, path string) {
 
 // metadata is what the provider's discovery document gives.
 type metadata struct {
-	oauth    *oauth2.Config
-	verifier *oidc.IDTokenVerifier
+	oauth      *oauth2.Config
+	verifier   *oidc.IDTokenVerifier
+	endSession string // end_session_endpoint, or "" when it advertises none
 }
 
 // provider returns the provider's metadata, fetching the discovery
@@ -235,7 +252,19 @@ func (p *Provider) provider(ctx context.Context) (*metadata, error) {
 	if err != nil {
 		return nil, err
 	}
+	var extra struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := op.Claims(&extra); err != nil {
+		return nil, err
+	}
+	if extra.EndSession != "" && !providerURL(extra.EndSession) {
+		p.sessions.Logger().LogAttrs(ctx, slog.LevelWarn, "authwire: the OIDC provider's end_session_endpoint is not an https URL; logout will not end sessions there",
+			slog.String("provider", p.cfg.Name), slog.String("end_session_endpoint", extra.EndSession))
+		extra.EndSession = ""
+	}
 	p.meta = &metadata{
+		endSession: extra.EndSession,
 		oauth: &oauth2.Config{
 			ClientID:     p.cfg.ClientID,
 			ClientSecret: p.cfg.ClientSecret,

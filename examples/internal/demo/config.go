@@ -67,9 +67,12 @@ type Config struct {
 //     log in with an OpenID Connect provider too (the login page links to
 //     it); the redirect URL is the callback registered at the provider,
 //     such as http://ADDR/oidc/callback; OIDC_NAME (default oidc) names
-//     the provider and OIDC_LABEL labels its link;
+//     the provider and OIDC_LABEL labels its link; logout ends the session
+//     at the provider too when it can, which then sends the browser to
+//     OIDC_POST_LOGOUT_REDIRECT_URL (registered there) if it is set;
 //   - OIDC2_ISSUER, OIDC2_CLIENT_ID, OIDC2_CLIENT_SECRET,
-//     OIDC2_REDIRECT_URL, OIDC2_NAME (default oidc2), OIDC2_LABEL: a
+//     OIDC2_REDIRECT_URL, OIDC2_NAME (default oidc2), OIDC2_LABEL,
+//     OIDC2_POST_LOGOUT_REDIRECT_URL: a
 //     second provider, listed beside the first; its redirect URL needs a
 //     path of its own, such as http://ADDR/oidc/oidc2/callback;
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
@@ -187,12 +190,13 @@ func oidcProvider(getenv func(string) string, prefix, name string) auth.Option {
 		name = n
 	}
 	return auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
-		Name:         name,
-		Label:        getenv(prefix + "LABEL"),
-		Issuer:       issuer,
-		ClientID:     getenv(prefix + "CLIENT_ID"),
-		ClientSecret: getenv(prefix + "CLIENT_SECRET"),
-		RedirectURL:  getenv(prefix + "REDIRECT_URL"),
+		Name:                  name,
+		Label:                 getenv(prefix + "LABEL"),
+		Issuer:                issuer,
+		ClientID:              getenv(prefix + "CLIENT_ID"),
+		ClientSecret:          getenv(prefix + "CLIENT_SECRET"),
+		RedirectURL:           getenv(prefix + "REDIRECT_URL"),
+		PostLogoutRedirectURL: getenv(prefix + "POST_LOGOUT_REDIRECT_URL"),
 	}))
 }
 

@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,7 +16,8 @@ import (
 // TestDemoOIDC runs the Fiber demo with two OpenID Connect providers
 // (OIDC_* and OIDC2_* variables) and logs a browser in through each:
 // from its link on the login page, to the provider, back to its callback
-// and on to the dashboard as alice of that provider.
+// and on to the dashboard as alice of that provider; then the
+// dashboard's logout button ends the session here and at the provider.
 func TestDemoOIDC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
@@ -25,13 +27,17 @@ func TestDemoOIDC(t *testing.T) {
 	addr := servetest.FreeAddr(t)
 	base := start(t, exe, "ADDR="+addr, "INSECURE_COOKIES=1",
 		"OIDC_ISSUER="+p.URL, "OIDC_CLIENT_ID="+p.ClientID, "OIDC_CLIENT_SECRET="+p.ClientSecret,
-		"OIDC_REDIRECT_URL=http://"+addr+"/oidc/callback",
+		"OIDC_REDIRECT_URL=http://"+addr+"/oidc/callback", "OIDC_POST_LOGOUT_REDIRECT_URL=http://"+addr+"/login",
 		"OIDC2_ISSUER="+p2.URL, "OIDC2_CLIENT_ID="+p2.ClientID, "OIDC2_CLIENT_SECRET="+p2.ClientSecret,
 		"OIDC2_REDIRECT_URL=http://"+addr+"/oidc/partner/callback", "OIDC2_NAME=partner", "OIDC2_LABEL=Partner")
 
-	for _, tc := range []struct{ label, user, provider string }{
-		{"single sign-on", "oidc:alice", "oidc"},
-		{"Partner", "partner:alice", "partner"},
+	for _, tc := range []struct {
+		label, user, provider string
+		idp                   *oidctest.Provider
+		afterLogout           string // post_logout_redirect_uri
+	}{
+		{"single sign-on", "oidc:alice", "oidc", p, "http://" + addr + "/login"},
+		{"Partner", "partner:alice", "partner", p2, ""},
 	} {
 		t.Run(tc.provider, func(t *testing.T) {
 			jar, _ := cookiejar.New(nil)
@@ -73,6 +79,29 @@ func TestDemoOIDC(t *testing.T) {
 			if who.status != 200 || !strings.Contains(who.body, `"user":"`+tc.user+`"`) || !strings.Contains(who.body, `"provider":"`+tc.provider+`"`) ||
 				!strings.Contains(who.body, `"admins"`) {
 				t.Fatalf("whoami after the login: %d %s", who.status, who.body)
+			}
+			token := csrfField.FindStringSubmatch(step("dashboard", base+"/", http.StatusOK).body)
+			if token == nil {
+				t.Fatal("no logout form on the dashboard")
+			}
+			out := do(t, b, "POST", base+"/logout", url.Values{"csrf_token": {token[1]}}, browse)
+			end, err := url.Parse(out.header.Get("Location"))
+			tokens := tc.idp.IDTokens()
+			if out.status != http.StatusSeeOther || err != nil || end.Scheme+"://"+end.Host+end.Path != tc.idp.URL+"/logout" ||
+				end.Query().Get("id_token_hint") != tokens[len(tokens)-1] || end.Query().Get("post_logout_redirect_uri") != tc.afterLogout {
+				t.Fatalf("logout: %d Location %q", out.status, out.header.Get("Location"))
+			}
+			if who := get(t, b, base+"/api/whoami", nil); who.status != http.StatusUnauthorized {
+				t.Fatalf("whoami after logout: %d", who.status)
+			}
+			if len(tc.idp.Logouts()) != 0 {
+				t.Fatal("the provider saw the logout before the browser went there")
+			}
+			if tc.afterLogout != "" {
+				step("provider's logout", end.String(), http.StatusFound)
+				if len(tc.idp.Logouts()) != 1 {
+					t.Fatal("the provider did not see the logout")
+				}
 			}
 		})
 	}
