@@ -45,3 +45,38 @@ func Example() {
 	// Output:
 	// 303 /oidc/login?next=%2Freports%3Fweek%3D48
 }
+
+// Two providers, each with its name, label and callback; without a login
+// form, /login lists them, and ?idp= picks one.
+func Example_severalProviders() {
+	hashKey, blockKey := auth.GenerateKeyPair()
+	mux := http.NewServeMux()
+	a, err := auth.New(mux,
+		auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}}),
+		auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
+			Name: "corp", Label: "Corp SSO",
+			Issuer: "https://login.corp.example", ClientID: "dashboard",
+			RedirectURL: "https://dashboard.example.com/oidc/corp/callback",
+		})),
+		auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
+			Name: "partner", Label: "Partner accounts",
+			Issuer: "https://id.partner.example", ClientID: "dashboard",
+			RedirectURL:           "https://dashboard.example.com/oidc/partner/callback",
+			PostLogoutRedirectURL: "https://dashboard.example.com/login",
+		})),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, path := range []string{"/reports", "/login?idp=partner&next=/reports"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		fmt.Println(rec.Code, rec.Header().Get("Location"))
+	}
+	// Output:
+	// 303 /login?next=%2Freports
+	// 303 /oidc/partner/login?next=%2Freports
+}

@@ -16,6 +16,35 @@
 // that imports this package compiles go-oidc, go-jose and x/oauth2;
 // package auth knows nothing of them.
 //
+// # Several providers
+//
+// Give WithLoginMethod once per provider, each with a Name, a Label and a
+// RedirectURL of its own. The login form lists them; without a form, one
+// provider is where browsers go to log in, and several make /login a page
+// that lists them. GET /login?idp=<Name> goes straight to one. Each
+// provider's state cookie (authwire_idp_<Name>, scoped to its callback) is
+// sealed with keys of its own, so a callback never accepts a state
+// another provider's login made.
+//
+// # Logout
+//
+// POST to the logout path revokes an OIDC session here first, so that a
+// provider that is down cannot keep anyone logged in, and then, when the
+// provider advertises an end_session_endpoint, sends the browser there
+// (RP-initiated logout) with client_id, id_token_hint and
+// post_logout_redirect_uri (Config.PostLogoutRedirectURL).
+//
+// The ID token that id_token_hint needs is kept only for such a provider,
+// and only where logout sees it: in a cookie of its own
+// (authwire_idt_<Name>), sealed with keys derived from the session keys,
+// HttpOnly, scoped to the logout path and naming its session. The session
+// cookie does not grow (the cookie store's session stays far below the
+// 4 KiB a browser keeps), a server-side store such as auth/redisstore keeps
+// nothing more, and no request but logout carries the token; this is the
+// same for every store. A token too large for a cookie is not kept, and
+// logout then sends client_id alone. Several processes must share
+// SessionConfig.Keys to read each other's cookies.
+//
 // The package is named oidclogin, not oidc, so that it does not take the
 // name of go-oidc's package oidc in a program that uses both, and because
 // it does one thing with OpenID Connect: log browsers in. It does not
