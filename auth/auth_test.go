@@ -88,6 +88,10 @@ func do(t *testing.T, srv *httptest.Server, rq request) answer {
 	return answer{res.StatusCode, res.Header, string(b)}
 }
 
+// browserNavigation is the Fetch Metadata a browser's navigation
+// carries; with it, a Basic login starts a session.
+var browserNavigation = map[string]string{"Sec-Fetch-Mode": "navigate"}
+
 var demoUsers = auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123", "ünï": "pä:ss"})
 var demoGroups = auth.WithUserGroups(map[string][]string{"admin": {"admin", "ops"}, "viewer": {"viewer"}})
 

@@ -158,9 +158,9 @@ func TestForwardAuthAnswers(t *testing.T) {
 
 func TestForwardAuthSessionCookie(t *testing.T) {
 	h := forwardHandler(t, auth.ForwardAuthConfig{})
-	// A Basic login through the guard starts a session; its cookie alone
-	// then satisfies the endpoint.
-	login := verify(h, "/", untrustedAddr, map[string]string{"Authorization": basic("viewer", "viewer123")})
+	// A browser's Basic login through the guard starts a session; its
+	// cookie alone then satisfies the endpoint.
+	login := verify(h, "/", untrustedAddr, map[string]string{"Authorization": basic("viewer", "viewer123"), "Sec-Fetch-Mode": "navigate"})
 	var cookie string
 	for _, c := range login.Result().Cookies() {
 		if c.Name == auth.DefaultSessionCookie {

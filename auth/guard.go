@@ -40,9 +40,10 @@ func (a *Auth) guard(x backends.Exchange) bool {
 		a.refuse(x, err)
 		return false
 	}
-	if a.sessions != nil && id.SessionID == "" && id.Provider == "basic" {
-		// A Basic login starts a session too, so that WebSockets and
-		// logout work from the cookie.
+	if a.sessions != nil && id.SessionID == "" && id.Provider == "basic" && fromBrowser(x) {
+		// A browser's Basic login starts a session too, so that
+		// WebSockets and logout work from the cookie. A script, which
+		// keeps no cookies, would only make a session per request.
 		s, err := a.sessions.start(x.Context(), x, id)
 		if err != nil {
 			a.log.LogAttrs(x.Context(), slog.LevelError, "authwire: starting a session failed", slog.String("error", err.Error()))

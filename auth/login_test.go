@@ -187,7 +187,7 @@ func TestLoginFormFlow(t *testing.T) {
 func TestSessionCookieFlags(t *testing.T) {
 	keys := testKeys()
 	srv, _ := newServer(t, demoUsers, auth.WithSessions(auth.SessionConfig{Keys: keys}))
-	got := do(t, srv, request{path: "/", user: "admin", pass: "admin"})
+	got := do(t, srv, request{path: "/", user: "admin", pass: "admin", headers: browserNavigation})
 	var c *http.Cookie
 	for _, k := range (&http.Response{Header: got.header}).Cookies() {
 		if k.Name == auth.DefaultSessionCookie {

@@ -71,6 +71,15 @@ func wantsHTML(x backends.Exchange) bool {
 	return x.Header("X-Requested-With") == "" && strings.Contains(x.Header("Accept"), "text/html")
 }
 
+// fromBrowser reports whether a request looks like a browser's: it has
+// Fetch Metadata (every current browser sends Sec-Fetch-Mode to secure
+// and loopback origins), or it asks for an HTML page, as a navigation
+// does. API clients and scripts (curl, Go's http.Client, most SDKs) send
+// neither.
+func fromBrowser(x backends.Exchange) bool {
+	return x.Header("Sec-Fetch-Mode") != "" || strings.Contains(x.Header("Accept"), "text/html")
+}
+
 // send writes r, as HTML for browsers and JSON for everyone else. Error
 // responses are never cached, and an HTML one is never framed and runs
 // nothing.

@@ -25,35 +25,59 @@ type sessionManager struct {
 	touchEvery time.Duration
 	now        func() time.Time
 	log        *slog.Logger
-	hooksMu    sync.Mutex
-	onRevoke   []func(ctx context.Context, id string)
+	// cache remembers verified cookies; nil unless store is a CookieStore.
+	cache    *sessionCache
+	hooksMu  sync.Mutex
+	onRevoke []func(ctx context.Context, id string)
 }
 
 // Authenticate recognises a caller from the session cookie. A cookie that
 // does not decode, has expired (absolute lifetime or idle timeout) or was
 // revoked counts as no credentials, and is cleared; the caller can still
 // authenticate another way. When the store or the revocation list fails,
-// the caller is not recognised either, but the cookie is kept. A session in use is refreshed (its last-seen
-// time rewritten) at most once per touchEvery.
+// the caller is not recognised either, but the cookie is kept. A session
+// in use is refreshed (its last-seen time rewritten) at most once per
+// touchEvery. With a [CookieStore], a cookie seen before is not decoded
+// again: see [sessionCache] for what that keeps exact.
 func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 	value := x.Cookie(m.cookieName)
 	if value == "" {
 		return nil, ErrNoCredentials
 	}
 	ctx := x.Context()
-	s, err := m.store.Load(ctx, value)
-	if err != nil {
-		if errors.Is(err, ErrNoSession) {
-			m.clearCookie(x)
-		} else {
-			// The store failed (Redis away, say): not logged in for
-			// now, but the cookie is kept for when it is back.
-			m.log.LogAttrs(ctx, slog.LevelError, "authwire: loading a session failed", slog.String("error", err.Error()))
+	var (
+		tag   keyedDigest
+		entry *cachedSession
+		s     *Session
+	)
+	if m.cache != nil {
+		tag = m.cache.tags.sumString(value)
+		if entry = m.cache.get(tag); entry != nil {
+			s = &entry.session
 		}
-		return nil, ErrNoCredentials
 	}
-	now := m.now()
-	if !m.live(s, now) {
+	if s == nil {
+		var err error
+		if s, err = m.store.Load(ctx, value); err != nil {
+			if errors.Is(err, ErrNoSession) {
+				m.clearCookie(x)
+			} else {
+				// The store failed (Redis away, say): not logged in for
+				// now, but the cookie is kept for when it is back.
+				m.log.LogAttrs(ctx, slog.LevelError, "authwire: loading a session failed", slog.String("error", err.Error()))
+			}
+			return nil, ErrNoCredentials
+		}
+	}
+	now := m.now().Unix()
+	lastSeen := s.LastSeen
+	if entry != nil {
+		lastSeen = max(lastSeen, entry.seen.Load())
+	}
+	if !m.live(s, lastSeen, now) {
+		if entry != nil {
+			m.cache.forget(tag)
+		}
 		m.clearCookie(x)
 		return nil, ErrNoCredentials
 	}
@@ -64,22 +88,42 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 		return nil, ErrNoCredentials
 	}
 	if revoked {
+		if entry != nil {
+			m.cache.forget(tag)
+		}
 		m.clearCookie(x)
 		return nil, ErrNoCredentials
 	}
-	if now.Sub(time.Unix(s.LastSeen, 0)) >= m.touchEvery {
-		s.LastSeen = now.Unix()
-		if err := m.save(ctx, x, s); err != nil {
-			m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session failed", slog.String("error", err.Error()))
+	every := int64(m.touchEvery / time.Second)
+	if entry == nil {
+		id := m.identity(s)
+		if m.cache == nil {
+			if now-s.LastSeen >= every {
+				m.refresh(ctx, x, s, now)
+			}
+			return id, nil
 		}
+		entry = m.cache.put(tag, s, id)
 	}
-	return m.identity(s), nil
+	if entry.use(now, every) {
+		refreshed := entry.session
+		m.refresh(ctx, x, &refreshed, now)
+	}
+	return entry.identity, nil
 }
 
-// live reports whether s is within its lifetime and idle timeout.
-func (m *sessionManager) live(s *Session, now time.Time) bool {
-	t := now.Unix()
-	return t < s.ExpiresAt && t < s.LastSeen+int64(m.idle/time.Second) && s.IssuedAt <= t+60
+// refresh rewrites s's last-seen time to now and sends its new cookie.
+func (m *sessionManager) refresh(ctx context.Context, x backends.Exchange, s *Session, now int64) {
+	s.LastSeen = now
+	if err := m.save(ctx, x, s); err != nil {
+		m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session failed", slog.String("error", err.Error()))
+	}
+}
+
+// live reports whether s is, at Unix second t, within its lifetime and
+// within the idle timeout of lastSeen, and was not issued in the future.
+func (m *sessionManager) live(s *Session, lastSeen, t int64) bool {
+	return t < s.ExpiresAt && t < lastSeen+int64(m.idle/time.Second) && s.IssuedAt <= t+60
 }
 
 // identity is the Identity a session stands for. The groups are
@@ -125,11 +169,16 @@ func (m *sessionManager) start(ctx context.Context, x backends.Exchange, id *Ide
 	return s, nil
 }
 
-// save stores s and sets its cookie.
+// save stores s and sets its cookie. With the session cache, the new
+// value is known good, so it is cached at once: the request that brings
+// it back needs no decoding.
 func (m *sessionManager) save(ctx context.Context, x backends.Exchange, s *Session) error {
 	value, err := m.store.Save(ctx, s)
 	if err != nil {
 		return err
+	}
+	if m.cache != nil {
+		m.cache.put(m.cache.tags.sumString(value), s, m.identity(s))
 	}
 	maxAge := int(s.ExpiresAt - m.now().Unix())
 	if maxAge < 1 {
@@ -220,6 +269,13 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 			return nil, err
 		}
 		m.store = s
+	}
+	if _, ok := m.store.(*CookieStore); ok {
+		c, err := newSessionCache()
+		if err != nil {
+			return nil, err
+		}
+		m.cache = c
 	}
 	if m.revs == nil {
 		m.revs = NewMemoryRevocations(cfg.now)

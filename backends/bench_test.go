@@ -19,8 +19,11 @@ import (
 // app and handler, for one authenticated GET. The "+context" variants add
 // to the built-in what authwire does on top of it: putting the user into
 // the request's context (c.Request.Context() on Gin, c.UserContext() on
-// Fiber) so that code handed only a context.Context can read it. Run them
-// side by side:
+// Fiber) so that code handed only a context.Context can read it.
+// "authwire-session" is the same GET with a session cookie from a
+// browser's login instead of Basic, and "authwire-public" the same
+// handler on a public route, the floor a guarded request is measured
+// against. Run them side by side:
 //
 //	go test ./backends -run '^$' -bench . -benchmem -count 6
 
@@ -30,11 +33,45 @@ func benchUsers() []auth.Option {
 	return []auth.Option{auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"})}
 }
 
-// benchServeHTTP drives h with one reused request and recorder, after
-// checking that the request is answered 200 with body "ok".
-func benchServeHTTP(b *testing.B, h http.Handler) {
+// benchSessions adds cookie sessions (with a fixed key pair) to benchUsers.
+func benchSessions() []auth.Option {
+	hashKey, blockKey := auth.GenerateKeyPair()
+	return append(benchUsers(),
+		auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}, Revocations: auth.NewMemoryRevocations(nil)}))
+}
+
+// benchPublic makes / a public route.
+func benchPublic() []auth.Option {
+	return append(benchUsers(), auth.WithPublicRoutes("/{$}"))
+}
+
+// sessionCookie logs in as a browser does (Basic on a navigation) through
+// h and returns the Cookie header that carries the session.
+func sessionCookie(b *testing.B, h http.Handler) string {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", benchHeader)
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == auth.DefaultSessionCookie {
+			return c.Name + "=" + c.Value
+		}
+	}
+	b.Fatalf("login: %d, no session cookie", rec.Code)
+	return ""
+}
+
+// benchServeHTTP drives h with one reused request and recorder, after
+// checking that the request is answered 200 with body "ok". The request
+// carries Basic credentials, or only the given header.
+func benchServeHTTP(b *testing.B, h http.Handler, header ...string) {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	if len(header) == 2 {
+		req.Header.Set(header[0], header[1])
+	} else {
+		req.Header.Set("Authorization", benchHeader)
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK || rec.Body.String() != "ok" {
@@ -61,6 +98,22 @@ func BenchmarkGin(b *testing.B) {
 		e.GET("/", ginOK)
 		benchServeHTTP(b, e)
 	})
+	b.Run("authwire-session", func(b *testing.B) {
+		e := gin.New()
+		if _, err := auth.New(e, benchSessions()...); err != nil {
+			b.Fatal(err)
+		}
+		e.GET("/", ginOK)
+		benchServeHTTP(b, e, "Cookie", sessionCookie(b, e))
+	})
+	b.Run("authwire-public", func(b *testing.B) {
+		e := gin.New()
+		if _, err := auth.New(e, benchPublic()...); err != nil {
+			b.Fatal(err)
+		}
+		e.GET("/", ginOK)
+		benchServeHTTP(b, e, "Accept", "*/*")
+	})
 	b.Run("gin.BasicAuth", func(b *testing.B) {
 		e := gin.New()
 		e.Use(gin.BasicAuth(gin.Accounts{"admin": "admin", "viewer": "viewer123"}))
@@ -79,13 +132,18 @@ func BenchmarkGin(b *testing.B) {
 }
 
 // benchFiber drives app.Handler() directly with one in-memory request
-// context, resetting what a fasthttp server resets between requests.
-func benchFiber(b *testing.B, app *fiber.App) {
+// context, resetting what a fasthttp server resets between requests. The
+// request carries Basic credentials, or only the given header.
+func benchFiber(b *testing.B, app *fiber.App, header ...string) {
 	h := app.Handler()
 	var ctx fasthttp.RequestCtx
 	ctx.Request.Header.SetMethod(fasthttp.MethodGet)
 	ctx.Request.SetRequestURI("/")
-	ctx.Request.Header.Set("Authorization", benchHeader)
+	if len(header) == 2 {
+		ctx.Request.Header.Set(header[0], header[1])
+	} else {
+		ctx.Request.Header.Set("Authorization", benchHeader)
+	}
 	h(&ctx)
 	if ctx.Response.StatusCode() != http.StatusOK || string(ctx.Response.Body()) != "ok" {
 		b.Fatalf("warm-up: %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
@@ -100,6 +158,22 @@ func benchFiber(b *testing.B, app *fiber.App) {
 
 func fiberOK(c *fiber.Ctx) error { return c.SendString("ok") }
 
+// fiberSessionCookie is sessionCookie for a Fiber app.
+func fiberSessionCookie(b *testing.B, app *fiber.App) string {
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod(fasthttp.MethodGet)
+	ctx.Request.SetRequestURI("/")
+	ctx.Request.Header.Set("Authorization", benchHeader)
+	ctx.Request.Header.Set("Sec-Fetch-Mode", "navigate")
+	app.Handler()(&ctx)
+	var c fasthttp.Cookie
+	c.SetKey(auth.DefaultSessionCookie)
+	if !ctx.Response.Header.Cookie(&c) || len(c.Value()) == 0 {
+		b.Fatalf("login: %d, no session cookie", ctx.Response.StatusCode())
+	}
+	return auth.DefaultSessionCookie + "=" + string(c.Value())
+}
+
 func BenchmarkFiber(b *testing.B) {
 	b.Run("authwire", func(b *testing.B) {
 		app := fiber.New()
@@ -108,6 +182,22 @@ func BenchmarkFiber(b *testing.B) {
 		}
 		app.Get("/", fiberOK)
 		benchFiber(b, app)
+	})
+	b.Run("authwire-session", func(b *testing.B) {
+		app := fiber.New()
+		if _, err := auth.New(app, benchSessions()...); err != nil {
+			b.Fatal(err)
+		}
+		app.Get("/", fiberOK)
+		benchFiber(b, app, "Cookie", fiberSessionCookie(b, app))
+	})
+	b.Run("authwire-public", func(b *testing.B) {
+		app := fiber.New()
+		if _, err := auth.New(app, benchPublic()...); err != nil {
+			b.Fatal(err)
+		}
+		app.Get("/", fiberOK)
+		benchFiber(b, app, "Accept", "*/*")
 	})
 	b.Run("fiber-basicauth", func(b *testing.B) {
 		app := fiber.New()
@@ -138,6 +228,20 @@ func BenchmarkHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 		benchServeHTTP(b, a.Handler())
+	})
+	b.Run("authwire-session", func(b *testing.B) {
+		a, err := auth.New(newMux(), benchSessions()...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchServeHTTP(b, a.Handler(), "Cookie", sessionCookie(b, a.Handler()))
+	})
+	b.Run("authwire-public", func(b *testing.B) {
+		a, err := auth.New(newMux(), benchPublic()...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchServeHTTP(b, a.Handler(), "Accept", "*/*")
 	})
 	b.Run("bare-mux", func(b *testing.B) {
 		benchServeHTTP(b, newMux())

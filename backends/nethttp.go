@@ -87,11 +87,7 @@ func (x *httpExchange) HeaderCount(name string) int {
 	return len(adapter.HeaderValues(x.r.Header, name))
 }
 func (x *httpExchange) Cookie(name string) string {
-	c, err := x.r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
+	return adapter.CookieValue(x.r.Header["Cookie"], name)
 }
 func (x *httpExchange) RemoteAddr() string           { return x.r.RemoteAddr }
 func (x *httpExchange) Host() string                 { return x.r.Host }

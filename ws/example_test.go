@@ -17,9 +17,10 @@ import (
 )
 
 // A protected echo socket and an admin-only one on net/http. A client
-// that logs in (here with Basic on the handshake itself; a browser sends
-// its session cookie) gets an echo; when the session is revoked, the
-// socket is closed with 4401.
+// that logs in (here a script, with Basic on the handshake itself; a
+// browser sends its session cookie) gets an echo. When the user's access
+// ends (CloseUser here; for a browser's socket, logging out or revoking
+// its session), the socket is closed with 4401.
 func Example() {
 	// A random pair for the example; a service that must keep its sessions
 	// across restarts uses auth.KeysFromSecrets(os.Getenv("SESSION_SECRET")).
@@ -39,9 +40,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sessions := make(chan string, 1)
 	echo := func(ctx context.Context, c *websocket.Conn, id *auth.Identity) {
-		sessions <- id.SessionID
 		for {
 			typ, msg, err := c.Read(ctx) // returns when the socket closes
 			if err != nil {
@@ -76,8 +75,9 @@ func Example() {
 	_, msg, _ := c.Read(ctx)
 	fmt.Printf("echo: %s\n", msg)
 
-	// Logging out (POST /logout) or revoking the session closes the socket.
-	_ = a.Revoke(ctx, <-sessions)
+	// A script's Basic login starts no session (it keeps no cookies);
+	// its sockets end with its user.
+	sockets.CloseUser("admin")
 	_, _, err = c.Read(ctx)
 	fmt.Println("closed with", websocket.CloseStatus(err) == ws.StatusUnauthenticated)
 	// Output:

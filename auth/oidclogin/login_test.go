@@ -98,8 +98,8 @@ func TestNextAndFixation(t *testing.T) {
 	app := oidcApp(t, p, nil, auth.WithUsers(map[string]string{"bob": "bob-pw"}), auth.WithLoginForm(auth.LoginConfig{}))
 	b := newBrowser(t)
 
-	// A session from a password login first.
-	b.ask(app+"/private", "Authorization", basic("bob", "bob-pw"))
+	// A session from a browser's Basic login first.
+	b.ask(app+"/private", "Authorization", basic("bob", "bob-pw"), "Sec-Fetch-Mode", "navigate")
 	before := b.cookie(app, auth.DefaultSessionCookie)
 	if before == "" {
 		t.Fatal("no session before the OIDC login")

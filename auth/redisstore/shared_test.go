@@ -57,10 +57,18 @@ func newProcess(t *testing.T, srv *servetest.RedisServer) *process {
 	return p
 }
 
-// get requests / with Basic credentials (user != "") or a session cookie.
+// get requests / with Basic credentials (user != "") or a session cookie,
+// as a browser's navigation does.
 func (p *process) get(t *testing.T, user, pass, cookie string) (int, string, []*http.Cookie) {
 	t.Helper()
+	return p.getWith(t, user, pass, cookie, http.Header{"Sec-Fetch-Mode": {"navigate"}})
+}
+
+// getWith is get with the given request headers.
+func (p *process) getWith(t *testing.T, user, pass, cookie string, h http.Header) (int, string, []*http.Cookie) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", p.srv.URL+"/", nil)
+	req.Header = h
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}
@@ -175,4 +183,29 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestScriptBasicLeavesNoKeys: Basic requests from a client without a
+// cookie jar (no Fetch Metadata, no HTML asked for) start no session, so
+// they leave nothing in Redis however many there are; a browser's login
+// leaves its session.
+func TestScriptBasicLeavesNoKeys(t *testing.T) {
+	srv := servetest.Redis(t)
+	p := newProcess(t, srv)
+	rdb := srv.Client(t)
+	for range 50 {
+		status, body, cookies := p.getWith(t, "alice", "alice-pw", "", http.Header{"Accept": {"application/json"}})
+		if status != 200 || body != "alice " || len(cookies) != 0 {
+			t.Fatalf("script request: %d %q, cookies %v", status, body, cookies)
+		}
+	}
+	if keys, err := rdb.Keys(t.Context(), "*").Result(); err != nil || len(keys) != 0 {
+		t.Fatalf("50 script requests left keys %q (%v)", keys, err)
+	}
+	if status, _, cookies := p.get(t, "alice", "alice-pw", ""); status != 200 || len(cookies) != 1 {
+		t.Fatalf("browser login: %d, cookies %v", status, cookies)
+	}
+	if keys, err := rdb.Keys(t.Context(), "*").Result(); err != nil || len(keys) != 1 {
+		t.Fatalf("a browser login left keys %q (%v), want its session", keys, err)
+	}
 }

@@ -62,7 +62,7 @@ func checkBugClasses(t *testing.T, h Harness) {
 	})
 
 	t.Run("malformed cookies", func(t *testing.T) {
-		res, _ := roundTrip(t, base, "GET", "/", "", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)}, jsonAccept)
+		res, _ := roundTrip(t, base, "GET", "/", "", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)}, jsonAccept, browserFetch)
 		var good string
 		for _, c := range res.Cookies() {
 			if c.Name == auth.DefaultSessionCookie {
@@ -91,7 +91,7 @@ func checkBugClasses(t *testing.T, h Harness) {
 	})
 
 	t.Run("logout racing requests", func(t *testing.T) {
-		res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)}, jsonAccept)
+		res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)}, jsonAccept, browserFetch)
 		sid := echoLine(body, "session")
 		var cookie string
 		for _, c := range res.Cookies() {

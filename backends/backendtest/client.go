@@ -14,6 +14,11 @@ import (
 	"time"
 )
 
+// browserFetch is the Fetch Metadata header a browser's navigation
+// carries: with it, a Basic login starts a session; a script's request,
+// without it, does not.
+var browserFetch = [2]string{"Sec-Fetch-Mode", "navigate"}
+
 // ServeHandler serves h on a loopback listener until the test ends and
 // returns its base URL, for harnesses whose application is an
 // http.Handler.

@@ -82,7 +82,7 @@ func checkCrossOrigin(t *testing.T, h Harness) {
 	// session starts one with Basic, returning its cookie and logout token.
 	session := func() (cookie [2]string, token string) {
 		t.Helper()
-		res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Authorization", basic(AdminUser, AdminPassword)})
+		res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Authorization", basic(AdminUser, AdminPassword)}, browserFetch)
 		value := cookies(res)[auth.DefaultSessionCookie]
 		sid := echoLine(body, "session")
 		if res.StatusCode != 200 || value == "" || sid == "" {

@@ -21,7 +21,15 @@ func checkSessions(t *testing.T, h Harness) {
 		return roundTrip(t, base, method, path, "", append([][2]string{{"Accept", "application/json"}}, headers...)...)
 	}
 
+	// A script's Basic request (no Fetch Metadata, no HTML wanted) is
+	// answered without a session: it keeps no cookies, so one would be
+	// minted per request.
 	res, body := call("GET", "/", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)})
+	if res.StatusCode != 200 || echoLine(body, "session") != "" || len(res.Header["Set-Cookie"]) != 0 {
+		t.Fatalf("a script's Basic request: %d, Set-Cookie %q, body %s", res.StatusCode, res.Header["Set-Cookie"], body)
+	}
+	// A browser's starts one.
+	res, body = call("GET", "/", [2]string{"Authorization", "Basic " + b64(AdminUser+":"+AdminPassword)}, browserFetch)
 	if res.StatusCode != 200 {
 		t.Fatalf("Basic login: %d %s", res.StatusCode, body)
 	}

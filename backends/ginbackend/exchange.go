@@ -42,11 +42,7 @@ func (x *ginExchange) HeaderCount(name string) int {
 	return len(adapter.HeaderValues(x.c.Request.Header, name))
 }
 func (x *ginExchange) Cookie(name string) string {
-	c, err := x.c.Request.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
+	return adapter.CookieValue(x.c.Request.Header["Cookie"], name)
 }
 func (x *ginExchange) RemoteAddr() string           { return x.c.Request.RemoteAddr }
 func (x *ginExchange) Host() string                 { return x.c.Request.Host }

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"time"
@@ -34,6 +35,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	// text, and closes the connection, which a client still sending may
 	// see as a reset instead of the answer.
 	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadTimeout: 30 * time.Second, ReadBufferSize: demo.MaxHeaderBytes})
+
+	// Over TLS every response carries Strict-Transport-Security (but see
+	// demo.HSTSFor), the guard's challenges too: middleware added before
+	// auth.New runs before the guard.
+	app.Use(func(c *fiber.Ctx) error {
+		if v := demo.HSTSFor(c.Context().IsTLS(), string(c.Request().Host())); v != "" {
+			c.Set(fiber.HeaderStrictTransportSecurity, v)
+		}
+		return c.Next()
+	})
 
 	// auth.New before any route: the guard then covers every route and
 	// every unknown path.
@@ -73,6 +84,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
 		return err
+	}
+	if cfg.TLS != nil {
+		// As Fiber's own ListenTLS does. fasthttp speaks HTTP/1.1 only,
+		// and its hijack hands the WebSocket the *tls.Conn.
+		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	return demo.ServeUntil(ctx, func() error { return app.Listener(ln) }, func(ctx context.Context) error {
 		return errors.Join(live.Shutdown(ctx), app.ShutdownWithContext(ctx), live.Close())

@@ -71,5 +71,5 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return demo.ServeHTTP(ctx, ln, r, live)
+	return demo.ServeHTTP(ctx, cfg, ln, r, live)
 }

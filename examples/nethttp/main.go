@@ -46,7 +46,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	// a.Handler(), not mux: only what auth.New returns is guarded.
-	return demo.ServeHTTP(ctx, ln, a.Handler(), live)
+	return demo.ServeHTTP(ctx, cfg, ln, a.Handler(), live)
 }
 
 // routes registers the example's pages on mux.

@@ -33,7 +33,11 @@ const (
 // prSetChildSubreaper is PR_SET_CHILD_SUBREAPER of prctl(2).
 const prSetChildSubreaper = 36
 
-// Start launches Chromium for the life of t and connects to it.
+// Start launches Chromium for the life of t and connects to it. The flags
+// go on its command line after the package's own, for example
+// --ignore-certificate-errors-spki-list=HASH to trust the certificate of
+// a test's HTTPS server (HASH is the base64 SHA-256 of the certificate's
+// SubjectPublicKeyInfo).
 //
 // It skips t when it finds no Chromium, unless the environment variable CI is
 // set: then it fails t. When $CHROMIUM is set, Start uses that path and fails
@@ -43,7 +47,7 @@ const prSetChildSubreaper = 36
 // that the processes that Chromium leaves behind become children of the test
 // process and not of PID 1, and the cleanup can reap them. Many init processes
 // of containers reap orphans late or never.
-func Start(t testing.TB) *Browser {
+func Start(t testing.TB, flags ...string) *Browser {
 	t.Helper()
 	path, err := execPath()
 	if err != nil {
@@ -63,7 +67,7 @@ func Start(t testing.TB) *Browser {
 		done:      make(chan struct{}),
 		stderr:    &tail{max: 100},
 	}
-	args := append(chromiumFlags(),
+	args := append(append(chromiumFlags(), flags...),
 		"--user-data-dir="+b.dir,
 		"--remote-debugging-port=0",
 		"about:blank",

@@ -46,8 +46,9 @@ func BasicHeader(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// Login sends GET url with Basic credentials through c, which starts a
-// session, and returns the value of the authwire_session cookie and the
+// Login sends GET url with Basic credentials through c as a browser's
+// navigation does (with Fetch Metadata), which starts a session, and
+// returns the value of the authwire_session cookie and the
 // response body. It fails t unless the answer is 200 with a cookie and a
 // body.
 func Login(t testing.TB, c *http.Client, url, user, pass string) (cookie, body string) {
@@ -57,6 +58,7 @@ func Login(t testing.TB, c *http.Client, url, user, pass string) (cookie, body s
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", BasicHeader(user, pass))
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

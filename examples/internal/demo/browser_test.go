@@ -200,62 +200,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	t.Run("viewer", func(t *testing.T) {
 		t.Parallel()
-		tab := b.NewTab(t)
-		check := watchExceptions(t, tab, "viewer tab")
-		browsertest.Do(t, tab, chromedp.EmulateViewport(1200, 800))
-		login(t, tab, base, "viewer", "viewer123")
-		if groups := text(t, tab, "groups"); !strings.Contains(groups, "viewer") {
-			t.Errorf("#groups is %q, want viewer", groups)
-		}
-		if browsertest.Do(t, tab, chromedp.Evaluate[bool](`document.getElementById("session-ended").offsetParent !== null`)) {
-			t.Error("#session-ended shows while the session is alive")
-		}
-
-		ticksAtLeast(t, tab, 5, 15*time.Second)
-
-		click(t, tab, "btn-admin")
-		waitFor(t, tab, "forbidden in #output", `document.getElementById("output").textContent.includes("forbidden")`, 10*time.Second)
-		click(t, tab, "btn-whoami")
-		waitFor(t, tab, "viewer in #output", `document.getElementById("output").textContent.includes('"user": "viewer"')`, 10*time.Second)
-
-		ticksAtLeast(t, tab, 12, 15*time.Second)
-		screenshot(t, tab, filepath.Join(artifacts, "dashboard.png"))
-
-		// Log out in a second tab of the same browser context: same
-		// cookies, so the same session.
-		other, cancel := chromedp.NewContext(tab)
-		defer cancel()
-		if err := chromedp.Do(other); err != nil { // opens the tab, with no timeout
-			t.Fatal(err)
-		}
-		browsertest.Do(t, other, chromedp.Navigate(base+"/"))
-		if got := strings.TrimSpace(text(t, other, "user")); got != "viewer" {
-			t.Fatalf("second tab: #user is %q, want viewer (cookies not shared?)", got)
-		}
-		click(t, other, "logout")
-		waitFor(t, other, "the login page after logout", `location.pathname === "/login"`, 10*time.Second)
-
-		// The first tab hears 4401 on its callbacks socket.
-		waitFor(t, tab, "the session-ended banner", `(() => {
-			const e = document.getElementById("session-ended");
-			return e !== null && !e.hidden && e.offsetParent !== null;
-		})()`, 10*time.Second)
-		if got := text(t, tab, "session-ended"); !strings.Contains(got, "Your session ended") {
-			t.Errorf("#session-ended says %q", got)
-		}
-		link := browsertest.Do(t, tab, chromedp.AttributeValue(chromedp.CSS("#session-ended a"), "href"))
-		if link.Value != "/login?next=/" {
-			t.Errorf("log-in-again link is %q, want /login?next=/", link.Value)
-		}
-		screenshot(t, tab, filepath.Join(artifacts, "dashboard-ended.png"))
-
-		// The page must not reconnect by itself: no new ticks arrive.
-		before := text(t, tab, "tick-count")
-		browsertest.Do(t, tab, chromedp.Sleep(1500*time.Millisecond))
-		if after := text(t, tab, "tick-count"); after != before {
-			t.Errorf("ticks kept coming after the session ended: %s, then %s", before, after)
-		}
-		check()
+		checkViewerDashboard(t, b.NewTab(t), base, artifacts)
 	})
 
 	t.Run("admin", func(t *testing.T) {
@@ -278,4 +223,67 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		check()
 	})
+}
+
+// checkViewerDashboard logs viewer in on tab through the form, watches the
+// live chart fill from the ticks stream, calls the callbacks from the
+// buttons, and logs out in a second tab of the same browser context: the
+// first tab must then say that the session ended, and not reconnect. It
+// saves dashboard.png and dashboard-ended.png to artifacts.
+func checkViewerDashboard(t *testing.T, tab context.Context, base, artifacts string) {
+	check := watchExceptions(t, tab, "viewer tab")
+	browsertest.Do(t, tab, chromedp.EmulateViewport(1200, 800))
+	login(t, tab, base, "viewer", "viewer123")
+	if groups := text(t, tab, "groups"); !strings.Contains(groups, "viewer") {
+		t.Errorf("#groups is %q, want viewer", groups)
+	}
+	if browsertest.Do(t, tab, chromedp.Evaluate[bool](`document.getElementById("session-ended").offsetParent !== null`)) {
+		t.Error("#session-ended shows while the session is alive")
+	}
+
+	ticksAtLeast(t, tab, 5, 15*time.Second)
+
+	click(t, tab, "btn-admin")
+	waitFor(t, tab, "forbidden in #output", `document.getElementById("output").textContent.includes("forbidden")`, 10*time.Second)
+	click(t, tab, "btn-whoami")
+	waitFor(t, tab, "viewer in #output", `document.getElementById("output").textContent.includes('"user": "viewer"')`, 10*time.Second)
+
+	ticksAtLeast(t, tab, 12, 15*time.Second)
+	screenshot(t, tab, filepath.Join(artifacts, "dashboard.png"))
+
+	// Log out in a second tab of the same browser context: same
+	// cookies, so the same session.
+	other, cancel := chromedp.NewContext(tab)
+	defer cancel()
+	if err := chromedp.Do(other); err != nil { // opens the tab, with no timeout
+		t.Fatal(err)
+	}
+	browsertest.Do(t, other, chromedp.Navigate(base+"/"))
+	if got := strings.TrimSpace(text(t, other, "user")); got != "viewer" {
+		t.Fatalf("second tab: #user is %q, want viewer (cookies not shared?)", got)
+	}
+	click(t, other, "logout")
+	waitFor(t, other, "the login page after logout", `location.pathname === "/login"`, 10*time.Second)
+
+	// The first tab hears 4401 on its callbacks socket.
+	waitFor(t, tab, "the session-ended banner", `(() => {
+		const e = document.getElementById("session-ended");
+		return e !== null && !e.hidden && e.offsetParent !== null;
+	})()`, 10*time.Second)
+	if got := text(t, tab, "session-ended"); !strings.Contains(got, "Your session ended") {
+		t.Errorf("#session-ended says %q", got)
+	}
+	link := browsertest.Do(t, tab, chromedp.AttributeValue(chromedp.CSS("#session-ended a"), "href"))
+	if link.Value != "/login?next=/" {
+		t.Errorf("log-in-again link is %q, want /login?next=/", link.Value)
+	}
+	screenshot(t, tab, filepath.Join(artifacts, "dashboard-ended.png"))
+
+	// The page must not reconnect by itself: no new ticks arrive.
+	before := text(t, tab, "tick-count")
+	browsertest.Do(t, tab, chromedp.Sleep(1500*time.Millisecond))
+	if after := text(t, tab, "tick-count"); after != before {
+		t.Errorf("ticks kept coming after the session ended: %s, then %s", before, after)
+	}
+	check()
 }

@@ -6,6 +6,7 @@ package demo
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,6 +41,9 @@ type Config struct {
 	Log *slog.Logger
 	// Redis is the shared store when REDIS_URL is set, else nil.
 	Redis *redisstore.Store
+	// TLS is the server's TLS configuration when TLS_CERT and TLS_KEY are
+	// set: serve HTTPS with it. Nil: serve plain HTTP.
+	TLS *tls.Config
 
 	closeStore func() error // closes Redis's client, or the state directory's file
 }
@@ -54,8 +58,13 @@ type Config struct {
 //   - HTPASSWD, HTGROUPS: Apache files replacing the demo users
 //     admin/admin (group admin) and viewer/viewer123 (group viewer);
 //   - AUTH_MODE=basic: Basic challenge only, no login page;
+//   - TLS_CERT, TLS_KEY: PEM files of a certificate (its chain may
+//     follow it) and its private key: serve HTTPS, session cookies are
+//     always Secure, and responses carry Strict-Transport-Security (see
+//     [HSTSFor]); the demo refuses to start if a file cannot be read or
+//     the key is not the certificate's;
 //   - INSECURE_COOKIES=1: session cookies without Secure, for plain http
-//     on a host other than localhost;
+//     on a host other than localhost; ignored, with a warning, with TLS;
 //   - TRUSTED_PROXIES: comma-separated addresses or CIDRs of reverse
 //     proxies whose X-Forwarded-* and X-Original-* headers are believed
 //     (for the client's address, and for the page a forward-auth request
@@ -66,15 +75,16 @@ type Config struct {
 //   - OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URL:
 //     log in with an OpenID Connect provider too (the login page links to
 //     it); the redirect URL is the callback registered at the provider,
-//     such as http://ADDR/oidc/callback; OIDC_NAME (default oidc) names
-//     the provider and OIDC_LABEL labels its link; logout ends the session
-//     at the provider too when it can, which then sends the browser to
-//     OIDC_POST_LOGOUT_REDIRECT_URL (registered there) if it is set;
+//     such as http://ADDR/oidc/callback (https with TLS); OIDC_NAME
+//     (default oidc) names the provider and OIDC_LABEL labels its link;
+//     logout ends the session at the provider too when it can, which then
+//     sends the browser to OIDC_POST_LOGOUT_REDIRECT_URL (registered
+//     there) if it is set;
 //   - OIDC2_ISSUER, OIDC2_CLIENT_ID, OIDC2_CLIENT_SECRET,
 //     OIDC2_REDIRECT_URL, OIDC2_NAME (default oidc2), OIDC2_LABEL,
-//     OIDC2_POST_LOGOUT_REDIRECT_URL: a
-//     second provider, listed beside the first; its redirect URL needs a
-//     path of its own, such as http://ADDR/oidc/oidc2/callback;
+//     OIDC2_POST_LOGOUT_REDIRECT_URL: a second provider, listed beside
+//     the first; its redirect URL needs a path of its own, such as
+//     http://ADDR/oidc/oidc2/callback;
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
 //     that a logout outlives a restart; default authwire-demo under
 //     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;
@@ -109,7 +119,15 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 			"to keep them, set a random secret with: export SESSION_SECRET=\"$(" + makeSecret + ")\"")
 	}
 
-	sessions := auth.SessionConfig{Keys: keys, InsecureCookies: getenv("INSECURE_COOKIES") == "1"}
+	if cfg.TLS, err = loadTLS(getenv, log); err != nil {
+		return cfg, err
+	}
+	insecure := getenv("INSECURE_COOKIES") == "1"
+	if insecure && cfg.TLS != nil {
+		log.Warn("INSECURE_COOKIES=1 is ignored: the demo serves HTTPS (TLS_CERT), so session cookies are Secure")
+		insecure = false
+	}
+	sessions := auth.SessionConfig{Keys: keys, InsecureCookies: insecure}
 	opts := []auth.Option{
 		auth.WithLogger(log),
 		auth.WithRealm("authwire demo"),

@@ -164,10 +164,19 @@ func get(t *testing.T, c *http.Client, u string, headers map[string]string) resu
 	return do(t, c, "GET", u, nil, headers)
 }
 
+// basic is the Authorization header of a script's Basic request, which
+// starts no session.
 func basic(user, pass string) map[string]string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(user, pass)
 	return map[string]string{"Authorization": req.Header.Get("Authorization")}
+}
+
+// browserBasic is a browser's Basic navigation, which starts a session.
+func browserBasic(user, pass string) map[string]string {
+	h := basic(user, pass)
+	h["Sec-Fetch-Mode"] = "navigate"
+	return h
 }
 
 var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -326,7 +335,11 @@ func checkLive(t *testing.T, base, adminSession string) (afterLogout func()) {
 	if code := closedWith(dial("/ws/echo", "")); code != 4401 {
 		t.Errorf("anonymous /ws/echo closed with %d, want 4401", code)
 	}
-	viewer := get(t, c, base+"/api/whoami", basic("viewer", "viewer123"))
+	// A script's Basic request starts no session; a browser's does.
+	if r := get(t, c, base+"/api/whoami", basic("viewer", "viewer123")); r.status != 200 || len(r.header["Set-Cookie"]) != 0 {
+		t.Errorf("a script's Basic whoami: %d, Set-Cookie %q", r.status, r.header["Set-Cookie"])
+	}
+	viewer := get(t, c, base+"/api/whoami", browserBasic("viewer", "viewer123"))
 	var viewerSession string
 	for _, k := range (&http.Response{Header: viewer.header}).Cookies() {
 		if k.Name == "authwire_session" {

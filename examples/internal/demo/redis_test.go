@@ -36,8 +36,9 @@ func TestDemosShareRedis(t *testing.T) {
 	}
 	one, two := bases[0], bases[1]
 
-	// A Basic request on one starts a session; its cookie works on two.
-	res := get(t, http.DefaultClient, one+"/api/whoami", basic("admin", "admin"))
+	// A browser's Basic request on one starts a session; its cookie
+	// works on two.
+	res := get(t, http.DefaultClient, one+"/api/whoami", browserBasic("admin", "admin"))
 	var cookie string
 	for _, c := range (&http.Response{Header: res.header}).Cookies() {
 		if c.Name == auth.DefaultSessionCookie {

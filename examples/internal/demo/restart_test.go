@@ -30,6 +30,7 @@ func TestLogoutOutlivesRestart(t *testing.T) {
 				t.Helper()
 				req, _ := http.NewRequest("GET", base+"/api/whoami", nil)
 				req.SetBasicAuth("admin", "admin")
+				req.Header.Set("Sec-Fetch-Mode", "navigate") // a browser's login starts a session
 				res, err := c.Do(req)
 				if err != nil {
 					t.Fatal(err)

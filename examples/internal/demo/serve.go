@@ -29,14 +29,19 @@ func Main(name string, run func(ctx context.Context, getenv func(string) string,
 	}
 }
 
-// Listen opens the demo's listener and prints "listening on http://ADDR",
-// the line scripts and tests wait for.
+// Listen opens the demo's TCP listener and prints "listening on
+// http://ADDR", or https:// when cfg.TLS is set: the line scripts and
+// tests wait for. The server that accepts on it speaks TLS itself.
 func Listen(cfg Config, stdout io.Writer) (net.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	scheme := "http"
+	if cfg.TLS != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, ln.Addr())
 	return ln, nil
 }
 
@@ -63,10 +68,22 @@ func ServeUntil(ctx context.Context, serve func() error, shutdown func(context.C
 
 // ServeHTTP serves h on ln until ctx ends (net/http and Gin), closing
 // live's sockets first (http.Server.Shutdown does not wait for hijacked
-// connections) and letting go of Redis last.
-func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, live *Live) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
-	return ServeUntil(ctx, func() error { return srv.Serve(ln) }, func(ctx context.Context) error {
+// connections) and letting go of Redis last. With cfg.TLS it serves
+// HTTPS, HTTP/2 and HTTP/1.1 (WebSockets take the latter), and
+// responses carry Strict-Transport-Security (see [HSTSFor]).
+func ServeHTTP(ctx context.Context, cfg Config, ln net.Listener, h http.Handler, live *Live) error {
+	srv := &http.Server{
+		Handler:           StrictTransportSecurity(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		TLSConfig:         cfg.TLS,
+	}
+	serve := func() error { return srv.Serve(ln) }
+	if cfg.TLS != nil {
+		// The certificate is in TLSConfig; ServeTLS adds HTTP/2.
+		serve = func() error { return srv.ServeTLS(ln, "", "") }
+	}
+	return ServeUntil(ctx, serve, func(ctx context.Context) error {
 		return errors.Join(live.Shutdown(ctx), srv.Shutdown(ctx), live.Close())
 	})
 }

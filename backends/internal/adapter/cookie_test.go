@@ -1,0 +1,79 @@
+package adapter
+
+import (
+	"net/http"
+	"testing"
+)
+
+// TestCookieValueAgreesWithNetHTTP checks CookieValue against
+// Request.Cookie on hand-picked header lines, and FuzzCookieValue on
+// arbitrary ones.
+func TestCookieValueAgreesWithNetHTTP(t *testing.T) {
+	for _, lines := range [][]string{
+		nil,
+		{""},
+		{"s=abc"},
+		{"a=1; s=abc; b=2"},
+		{"a=1", "s=second-line"},
+		{`s="quoted"`},
+		{`s="`},
+		{`s=""`},
+		{"s=bad value\\; s=good"},
+		{"s=bad\"v; s=good"},
+		{"  s = spaced ;x=1"},
+		{"S=case"},
+		{"s"},
+		{"s="},
+		{"s=é; s=ascii"},
+		{";;; s=after-empties"},
+		{"\ts=tab\t"},
+		{"xs=prefix; sx=suffix"},
+	} {
+		if got, want := CookieValue(lines, "s"), netHTTPCookie(lines, "s"); got != want {
+			t.Errorf("CookieValue(%q) = %q, net/http reads %q", lines, got, want)
+		}
+	}
+}
+
+// TestCookieValueLimit checks that past 3,000 cookies nothing is read, as
+// net/http does.
+func TestCookieValueLimit(t *testing.T) {
+	line := "s=v"
+	for range 3000 {
+		line += "; x=1"
+	}
+	if got, want := CookieValue([]string{line}, "s"), netHTTPCookie([]string{line}, "s"); got != want || got != "" {
+		t.Fatalf("over the limit: got %q, net/http %q, want both empty", got, want)
+	}
+}
+
+// TestCookieValueAllocates nothing.
+func TestCookieValueAllocates(t *testing.T) {
+	lines := []string{"a=1; authwire_session=MTczMzE0NTYwMHxabc; b=2"}
+	if n := testing.AllocsPerRun(100, func() { _ = CookieValue(lines, "authwire_session") }); n != 0 {
+		t.Fatalf("CookieValue allocates %v times, want 0", n)
+	}
+}
+
+func FuzzCookieValue(f *testing.F) {
+	f.Add("a=1; s=abc", "")
+	f.Add(`s="x"`, "s=y")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		lines := []string{a}
+		if b != "" {
+			lines = append(lines, b)
+		}
+		if got, want := CookieValue(lines, "s"), netHTTPCookie(lines, "s"); got != want {
+			t.Fatalf("CookieValue(%q) = %q, net/http reads %q", lines, got, want)
+		}
+	})
+}
+
+func netHTTPCookie(lines []string, name string) string {
+	r := &http.Request{Header: http.Header{"Cookie": lines}}
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
