@@ -39,8 +39,11 @@ type Auth struct {
 	sessions *sessionManager     // nil without WithSessions
 	flow     *loginFlow          // login form and logout; nil without sessions
 	forward  *forwardAuth        // the forward-auth endpoint; nil without WithForwardAuth
-	oidc     *oidcFlow           // OIDC login; nil without WithOIDC
-	origins  *originCheck        // the cross-origin check of state-changing endpoints
+	// oidc holds the login methods (WithLoginMethod), OpenID Connect
+	// providers most often; nil without. guard.go serves their routes
+	// through it.
+	oidc    *loginMethods
+	origins *originCheck // the cross-origin check of state-changing endpoints
 
 	// fixedContexts holds, for each identity prebuilt at New, a context
 	// over context.Background() that carries it (see attach).

@@ -66,21 +66,11 @@ func build(cfg *config) (*Auth, error) {
 	if len(a.chain) == 0 {
 		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithUserSource, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
 	}
-	if cfg.oidc != nil {
-		var keys [][]byte
-		var allowed []string
-		if cfg.sessions != nil {
-			keys = cfg.sessions.Keys
-		}
-		if cfg.login != nil {
-			allowed = cfg.login.AllowedRedirectHosts
-		}
-		if a.oidc, err = newOIDCFlow(cfg.oidc, a.sessions, keys, allowed, cfg.log); err != nil {
+	if len(cfg.methods) > 0 {
+		if a.oidc, err = installLoginMethods(cfg, a.sessions, a.flow); err != nil {
 			return nil, err
 		}
-		if a.flow != nil && a.flow.form {
-			a.flow.sso, a.flow.ssoName = a.oidc.loginPath, a.oidc.cfg.Name
-		}
+		a.flow.methods = a.oidc
 	}
 	if cfg.forward != nil {
 		if a.forward, err = newForwardAuth(cfg.forward, a, cfg.proxies, a.browserLogin()); err != nil {

@@ -1,8 +1,11 @@
 // Package auth is the backend-neutral core of authwire: it decides who is
-// calling (Basic credentials, session cookies from the login form or a
-// Basic login, OIDC, trusted forward-auth headers, or an Authenticator of
-// your own, tried in order) and whether they may pass (public and
-// optional-auth routes, group rules).
+// calling (Basic credentials, session cookies from the login form, a
+// Basic login or a login method such as an OpenID Connect provider,
+// trusted forward-auth headers, or an Authenticator of your own, tried in
+// order) and whether they may pass (public and optional-auth routes,
+// group rules). Login methods plug in with [WithLoginMethod]; package
+// auth/oidclogin holds OpenID Connect, so that a program without it
+// compiles no OIDC library.
 //
 // One call installs the guard on an application:
 //

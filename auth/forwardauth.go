@@ -21,7 +21,9 @@ type ForwardAuthConfig struct {
 	// LoginURL is where an unauthenticated browser is sent, with the
 	// original URL in its "next" parameter when the proxy told it. A
 	// path or an absolute http(s) URL. Default: the login form's path
-	// (WithLoginForm), else the OIDC login path (WithOIDC), else none.
+	// (WithLoginForm), else where a login method starts (WithLoginMethod:
+	// the only method's start path, or the login path listing several),
+	// else none.
 	LoginURL string
 	// Sections, when not nil, restrict users to parts of the proxied
 	// site: each user maps to the path prefixes they may reach ("/grafana"
@@ -51,8 +53,9 @@ const AllSections = "_all_"
 //     white space at an end (see Identity.Groups), and a caller whose
 //     user name holds one is refused with 403 (and logged), so that an
 //     upstream that splits or trims the headers reads back exactly the
-//     names authwire checked. Users of an OIDC provider are qualified,
-//     as in "oidc:admin" (see OIDCConfig.PlainUserNames);
+//     names authwire checked. Users of a login method such as an OIDC
+//     provider are qualified, as in "oidc:admin" (see
+//     LoginInfo.PlainUserNames);
 //   - 401 for an anonymous caller: with the login URL in Location for a
 //     browser, and the Basic challenge for other clients (nginx copies
 //     WWW-Authenticate to the client). A request carrying
@@ -90,6 +93,9 @@ func WithForwardAuth(cfg ForwardAuthConfig) Option {
 	}
 }
 
+// defaultForwardAuthPath is ForwardAuthConfig.Path's default.
+const defaultForwardAuthPath = "/auth/verify"
+
 // forwardAuth serves the forward-auth endpoint.
 type forwardAuth struct {
 	path     string
@@ -100,7 +106,7 @@ type forwardAuth struct {
 }
 
 func newForwardAuth(cfg *ForwardAuthConfig, a *Auth, proxies trustedProxies, loginPath string) (*forwardAuth, error) {
-	f := &forwardAuth{path: "/auth/verify", login: cfg.LoginURL, sections: cfg.Sections, auth: a, proxies: proxies}
+	f := &forwardAuth{path: defaultForwardAuthPath, login: cfg.LoginURL, sections: cfg.Sections, auth: a, proxies: proxies}
 	if cfg.Path != "" {
 		f.path = cfg.Path
 	}

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/authwire/authwire/backends"
 )
@@ -29,8 +30,8 @@ type loginFlow struct {
 	tmpl             *template.Template
 	allowedHosts     []string
 	maxBody          int
-	form             bool   // the form is on; otherwise only logout is served
-	sso, ssoName     string // the OIDC login path and its label, when there is one
+	form             bool          // the form is on; otherwise only logout, and the list of several login methods
+	methods          *loginMethods // the login methods the page lists; nil without
 	sessions         *sessionManager
 	passwords        *passwordCheck
 	origins          *originCheck // refuses cross-origin posts
@@ -40,6 +41,7 @@ type loginFlow struct {
 func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwordCheck) (*loginFlow, error) {
 	f := &loginFlow{
 		path: "/login", logoutPath: "/logout", title: realm, maxBody: 8 << 10,
+		tmpl:     template.Must(template.New("login").Parse(loginHTML)),
 		sessions: sm, passwords: pc, replies: newReplies(),
 	}
 	if cfg == nil {
@@ -70,9 +72,8 @@ func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwo
 	if cfg.MaxBodyBytes > 0 {
 		f.maxBody = cfg.MaxBodyBytes
 	}
-	f.tmpl = cfg.Template
-	if f.tmpl == nil {
-		f.tmpl = template.Must(template.New("login").Parse(loginHTML))
+	if cfg.Template != nil {
+		f.tmpl = cfg.Template
 	}
 	return f, nil
 }
@@ -81,16 +82,18 @@ func newLoginFlow(cfg *LoginConfig, realm string, sm *sessionManager, pc *passwo
 // path, and reports whether it did.
 func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 	switch {
-	case f.form && p == f.path:
-		switch x.Method() {
-		case http.MethodGet, http.MethodHead:
-			f.showForm(x, f.requestedNext(x), "", "", http.StatusOK)
-		case http.MethodPost:
+	case p == f.path && (f.form || f.methods.several()):
+		switch m := x.Method(); {
+		case m == http.MethodGet || m == http.MethodHead:
+			f.page(x)
+		case m == http.MethodPost && f.form:
 			if !f.origins.refuse(x) {
 				f.submit(x)
 			}
-		default:
+		case f.form:
 			methodNotAllowed(x, "GET, HEAD, POST")
+		default:
+			methodNotAllowed(x, "GET, HEAD")
 		}
 		return true
 	case p == f.logoutPath:
@@ -106,31 +109,50 @@ func (f *loginFlow) serve(x backends.Exchange, p string) bool {
 	return false
 }
 
-// showForm renders the form with a CSRF token bound to a random cookie,
-// which is made if the browser has none yet.
-func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, status int) {
-	bind := x.Cookie(loginCSRFCookie)
-	if len(bind) < 32 {
-		var err error
-		if bind, err = newSessionID(); err != nil {
-			send(x, f.replies.internal)
+// page answers GET on the login path: the login page, or with ?idp= a
+// redirect to that login method.
+func (f *loginFlow) page(x backends.Exchange) {
+	if q, err := url.ParseQuery(x.Query()); err == nil && q.Has("idp") {
+		m := f.methods.named(q.Get("idp"))
+		if m == nil {
+			send(x, f.replies.unknownMethod)
 			return
 		}
-		x.SetCookie(f.sessions.cookie(loginCSRFCookie, bind, 3600, http.SameSiteStrictMode))
+		redirect(x, m.info.StartPath+"?next="+url.QueryEscape(f.next(f.requestedNext(x))))
+		return
 	}
-	page := LoginPage{
-		Title:     f.title,
-		Action:    f.path,
-		CSRFToken: csrfToken("login", bind),
-		Next:      f.next(next),
-		User:      user,
-		Error:     message,
+	f.showForm(x, f.requestedNext(x), "", "", http.StatusOK)
+}
+
+// showForm renders the login page: the form, with a CSRF token bound to a
+// random cookie, which is made if the browser has none yet, and the login
+// methods' entries. Without the form it lists the methods alone.
+func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, status int) {
+	view := loginView{LoginPage: LoginPage{Title: f.title, Next: f.next(next), User: user, Error: message}}
+	if f.form {
+		bind := x.Cookie(loginCSRFCookie)
+		if len(bind) < 32 {
+			var err error
+			if bind, err = newSessionID(); err != nil {
+				send(x, f.replies.internal)
+				return
+			}
+			x.SetCookie(f.sessions.cookie(loginCSRFCookie, bind, 3600, http.SameSiteStrictMode))
+		}
+		view.Action, view.CSRFToken = f.path, csrfToken("login", bind)
 	}
-	if f.sso != "" {
-		page.SSO, page.SSOName = f.sso+"?next="+url.QueryEscape(page.Next), f.ssoName
+	if f.methods != nil {
+		for _, m := range f.methods.list {
+			view.Methods = append(view.Methods, LoginLink{
+				Name:  m.info.Name,
+				Label: m.info.Label,
+				URL:   m.info.StartPath + "?next=" + url.QueryEscape(view.Next),
+			})
+		}
+		view.SSO, view.SSOName = view.Methods[0].URL, view.Methods[0].Label
 	}
 	var buf bytes.Buffer
-	if err := f.tmpl.Execute(&buf, page); err != nil {
+	if err := f.tmpl.Execute(&buf, view); err != nil {
 		f.sessions.log.Error("authwire: rendering the login page failed", "error", err)
 		send(x, f.replies.internal)
 		return
@@ -153,8 +175,15 @@ func (f *loginFlow) requestedNext(x backends.Exchange) string {
 
 // next validates a redirect target, falling back to the site root. A
 // "next" pointing back at the login or logout page is dropped too.
-func (f *loginFlow) next(next string) string {
-	n := safeRedirect(next, f.allowedHosts, "/")
+func (f *loginFlow) next(next string) string { return f.nextWith(next, nil) }
+
+// nextWith is next with moreHosts allowed besides LoginConfig's.
+func (f *loginFlow) nextWith(next string, moreHosts []string) string {
+	hosts := f.allowedHosts
+	if len(moreHosts) > 0 {
+		hosts = append(slices.Clip(hosts), moreHosts...)
+	}
+	n := safeRedirect(next, hosts, "/")
 	if u, err := url.Parse(n); err == nil && u.Host == "" && (u.Path == f.path || u.Path == f.logoutPath) {
 		return "/"
 	}
@@ -172,24 +201,16 @@ func (f *loginFlow) submit(x backends.Exchange) {
 		return
 	}
 	user, password, next := form.Get("username"), form.Get("password"), form.Get("next")
-	ctx := x.Context()
 	id, err := f.passwords.check(x, []byte(user), []byte(password), "form")
 	if err != nil {
 		f.showForm(x, next, user, "Invalid user name or password.", http.StatusUnauthorized)
 		return
 	}
-	// End any session the browser came with, then start a new one with
-	// a fresh ID: an ID planted before login never becomes a logged-in one.
-	if old, err := f.sessions.store.Load(ctx, x.Cookie(f.sessions.cookieName)); err == nil {
-		_ = f.sessions.revoke(ctx, old.ID, timeOf(old.ExpiresAt))
-	}
-	if _, err := f.sessions.start(ctx, x, id); err != nil {
+	if _, err := f.sessions.login(x, id); err != nil {
 		f.sessions.log.Error("authwire: starting a session failed", "error", err)
 		send(x, f.replies.internal)
 		return
 	}
-	x.SetCookie(f.sessions.cookie(loginCSRFCookie, "", -1, http.SameSiteStrictMode))
-	x.SetCookie(f.sessions.cookie(logoutMarkerCookie, "", -1, http.SameSiteLaxMode))
 	redirect(x, f.next(next))
 }
 
@@ -202,7 +223,7 @@ func (f *loginFlow) logout(x backends.Exchange) {
 	if err != nil {
 		// Nothing to end; still clear what the browser holds.
 		f.sessions.clearCookie(x)
-		f.afterLogout(x, "")
+		f.afterLogout(x, "", "")
 		return
 	}
 	form, ok := f.readForm(x)
@@ -227,23 +248,33 @@ func (f *loginFlow) logout(x backends.Exchange) {
 	if id.Provider == "basic" {
 		x.SetCookie(f.sessions.cookie(logoutMarkerCookie, "1", int(f.sessions.lifetime.Seconds()), http.SameSiteLaxMode))
 	}
-	f.afterLogout(x, form.Get("next"))
+	// Only now, with the session ended here, may the login method that
+	// started it end it at its source too.
+	var location string
+	if m := f.methods.named(id.Provider); m != nil {
+		if e, ok := m.method.(SessionEnder); ok {
+			location = e.EndSession(x, id)
+		}
+	}
+	f.afterLogout(x, form.Get("next"), location)
 }
 
-// afterLogout sends browsers on (to next, or the login page) and tells
-// API callers 204.
-func (f *loginFlow) afterLogout(x backends.Exchange, next string) {
+// afterLogout sends browsers on (to location when a login method gave
+// one, else to next, or the login page) and tells API callers 204.
+func (f *loginFlow) afterLogout(x backends.Exchange, next, location string) {
 	if !wantsHTML(x) && x.Header("Content-Type") != "application/x-www-form-urlencoded" {
 		x.SetHeader("Cache-Control", "no-store")
 		x.Write(http.StatusNoContent, "text/plain; charset=utf-8", nil)
 		return
 	}
 	target := "/"
-	if f.form {
-		target = f.path
-	}
-	if next != "" {
+	switch {
+	case location != "":
+		target = location
+	case next != "":
 		target = f.next(next)
+	case f.form:
+		target = f.path
 	}
 	redirect(x, target)
 }
@@ -266,6 +297,23 @@ func (f *loginFlow) readForm(x backends.Exchange) (url.Values, bool) {
 		return nil, false
 	}
 	return form, true
+}
+
+// LoginLink is one login method's entry on the login page. The page's
+// template (LoginConfig.Template) finds the entries as .Methods, in the
+// order the methods were given, beside the fields of [LoginPage]; SSO and
+// SSOName are the first entry's URL and Label, for a template written for
+// one method.
+type LoginLink struct {
+	Name  string // the method's name (LoginInfo.Name), as in ?idp=<Name>
+	Label string // its label (LoginInfo.Label)
+	URL   string // its StartPath, with the validated next
+}
+
+// loginView is what the login page's template is executed with.
+type loginView struct {
+	LoginPage
+	Methods []LoginLink
 }
 
 // redirect answers 303 See Other to location.

@@ -49,7 +49,7 @@ type config struct {
 	regulationOff    bool
 	proxies          trustedProxies
 	forward          *ForwardAuthConfig
-	oidc             *OIDCConfig
+	methods          []LoginMethod
 	trustedOrigins   []string
 }
 

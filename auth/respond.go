@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"strings"
 
@@ -29,9 +30,9 @@ type reply struct {
 
 func newReply(status int, code, message string) reply {
 	j, _ := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: message}})
-	title := http.StatusText(status)
+	title := html.EscapeString(http.StatusText(status))
 	h := "<!doctype html><meta charset=utf-8><title>" + title + "</title><h1>" +
-		title + "</h1><p>" + message + "</p>\n"
+		title + "</h1><p>" + html.EscapeString(message) + "</p>\n"
 	return reply{status: status, json: j, html: []byte(h)}
 }
 
@@ -44,8 +45,7 @@ type replies struct {
 	csrf            reply
 	bodyTooLarge    reply
 	badForm         reply
-	badLogin        reply
-	unavailable     reply
+	unknownMethod   reply
 	internal        reply
 	unguarded       reply
 }
@@ -59,8 +59,7 @@ func newReplies() replies {
 		csrf:            newReply(http.StatusForbidden, "forbidden", "missing or invalid CSRF token; reload the page and try again"),
 		bodyTooLarge:    newReply(http.StatusRequestEntityTooLarge, "too_large", "request body too large"),
 		badForm:         newReply(http.StatusBadRequest, "bad_request", "malformed form"),
-		badLogin:        newReply(http.StatusBadRequest, "bad_request", "the sign-in could not be completed; start it again"),
-		unavailable:     newReply(http.StatusBadGateway, "unavailable", "the identity provider cannot be reached; try again later"),
+		unknownMethod:   newReply(http.StatusBadRequest, "bad_request", "no login method has the name ?idp= gives; the login page lists them"),
 		internal:        newReply(http.StatusInternalServerError, "internal", "internal error"),
 		unguarded:       newReply(http.StatusInternalServerError, "internal", "this server is misconfigured: the request did not pass authwire's guard"),
 	}
@@ -93,6 +92,15 @@ func send(x backends.Exchange, r reply) {
 		return
 	}
 	x.Write(r.status, "application/json", r.json)
+}
+
+// WriteError answers x with an error as authwire's own endpoints do: the
+// status, with {"error":{"code":code,"message":message}} as JSON, or for a
+// browser a small HTML page saying message (escaped), never cached, never
+// framed and running nothing. A [LoginMethod] answers its refusals with it,
+// such as 400 "bad_request" for a callback it cannot finish.
+func WriteError(x backends.Exchange, status int, code, message string) {
+	send(x, newReply(status, code, message))
 }
 
 // basicChallenge renders the WWW-Authenticate value for realm, quoting it

@@ -28,9 +28,10 @@
 // session cookies and logout, the login form (redirect with next, CSRF,
 // body limit), the refusal of cross-origin login and logout (Sec-Fetch-Site,
 // Origin), the forward-auth endpoint (answers, Remote-* headers,
-// ?allowed_groups=), OIDC login against a provider on loopback (state
-// cookie, callback, session), and path-confusion attempts against public
-// routes.
+// ?allowed_groups=), OIDC login against providers on loopback (state
+// cookie, callback, session; two providers with the list page, ?idp= and
+// each callback refusing the other's state), and path-confusion attempts
+// against public routes.
 // Whatever a framework does
 // with a confusing path, an anonymous caller must never get the response
 // of a protected handler.

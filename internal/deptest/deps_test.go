@@ -1,6 +1,7 @@
 // Package deptest holds the test that keeps authwire's core light: a
 // program that imports auth, ws, callbacks and auth/redisstore compiles
-// no web framework and nothing beyond what the core itself uses.
+// no web framework, no OpenID Connect library and nothing beyond what
+// the core itself uses.
 package deptest
 
 import (
@@ -18,9 +19,9 @@ var core = []string{
 }
 
 // allowed are the module path prefixes the core may depend on, besides
-// the standard library: golang.org/x, gorilla's securecookie and
-// sessions, coder/websocket, SipHash, go-oidc and go-jose, and
-// go-redis with its own three dependencies (auth/redisstore).
+// the standard library: golang.org/x (but see never), gorilla's
+// securecookie and sessions, coder/websocket, SipHash, and go-redis with
+// its own three dependencies (auth/redisstore).
 var allowed = []string{
 	"github.com/authwire/authwire/",
 	"golang.org/x/",
@@ -28,36 +29,52 @@ var allowed = []string{
 	"github.com/gorilla/sessions",
 	"github.com/coder/websocket",
 	"github.com/dchest/siphash",
-	"github.com/coreos/go-oidc/",
-	"github.com/go-jose/go-jose/",
 	"github.com/redis/go-redis/",
 	"github.com/cespare/xxhash/",
 	"github.com/dgryski/go-rendezvous",
 	"go.uber.org/atomic",
 }
 
-// frameworks must never appear, whatever allowed says.
-var frameworks = []string{
+// never must not appear, whatever allowed says: the frameworks, which
+// their adapter packages bring, and OpenID Connect (go-oidc, go-jose,
+// x/oauth2), which package auth/oidclogin brings.
+var never = []string{
 	"github.com/gin-gonic/", "github.com/gofiber/", "github.com/valyala/",
 	"github.com/quic-go/", "go.mongodb.org/", "github.com/authwire/authwire/backends/ginbackend",
 	"github.com/authwire/authwire/backends/fiberbackend",
+	"github.com/coreos/go-oidc/", "github.com/go-jose/go-jose/", "golang.org/x/oauth2",
+	"github.com/authwire/authwire/auth/oidclogin",
 }
 
-func TestCoreCompilesNoFramework(t *testing.T) {
-	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, core...)
+// deps lists the packages outside std that pkgs compile.
+func deps(t *testing.T, pkgs ...string) []string {
+	t.Helper()
+	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, pkgs...)
 	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	deps := strings.Fields(string(out))
-	if len(deps) < len(core) {
-		t.Fatalf("go list listed %d packages: %q", len(deps), deps)
+	d := strings.Fields(string(out))
+	if len(d) < len(pkgs) {
+		t.Fatalf("go list listed %d packages: %q", len(d), d)
 	}
-	for _, d := range deps {
-		for _, f := range frameworks {
-			if strings.HasPrefix(d, f) {
-				t.Errorf("%s is compiled into every program that imports the core", d)
-			}
+	return d
+}
+
+// banned returns the entry of never that d falls under, or "".
+func banned(d string) string {
+	for _, n := range never {
+		if strings.HasPrefix(d, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+func TestCoreCompilesNoFramework(t *testing.T) {
+	for _, d := range deps(t, core...) {
+		if banned(d) != "" {
+			t.Errorf("%s is compiled into every program that imports the core", d)
 		}
 		ok := false
 		for _, a := range allowed {
@@ -65,6 +82,21 @@ func TestCoreCompilesNoFramework(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("%s is not a dependency the core is allowed", d)
+		}
+	}
+}
+
+// TestOIDCLivesInItsPackage checks that never names what OIDC really
+// brings: a program that imports auth/oidclogin compiles go-oidc, go-jose
+// and x/oauth2, which TestCoreCompilesNoFramework keeps out of the core.
+func TestOIDCLivesInItsPackage(t *testing.T) {
+	found := map[string]bool{}
+	for _, d := range deps(t, "github.com/authwire/authwire/auth/oidclogin") {
+		found[banned(d)] = true
+	}
+	for _, want := range []string{"github.com/coreos/go-oidc/", "github.com/go-jose/go-jose/", "golang.org/x/oauth2"} {
+		if !found[want] {
+			t.Errorf("auth/oidclogin compiles nothing under %s: the core's check of it proves nothing", want)
 		}
 	}
 }

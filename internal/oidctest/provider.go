@@ -1,10 +1,12 @@
 // Package oidctest runs a small OpenID Connect provider for tests, on a
 // real loopback listener: discovery, JWKS, an authorize endpoint that
-// approves at once, and a token endpoint that checks the client, the
-// redirect URI and the PKCE verifier, and signs ID tokens with RS256. A
-// test can change the claims, forge tokens (another nonce, audience,
-// issuer, key, expiry) or make the provider refuse, to check that a
-// relying party refuses them.
+// approves at once, a token endpoint that checks the client, the
+// redirect URI and the PKCE verifier, and signs ID tokens with RS256, and
+// an end-session endpoint (RP-initiated logout) that records what it is
+// sent. A test can change the claims, forge tokens (another nonce,
+// audience, issuer, key, expiry) or make the provider refuse, to check
+// that a relying party refuses them. Each New is an issuer of its own;
+// start several for several providers.
 package oidctest
 
 import (
@@ -17,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +48,9 @@ type Provider struct {
 	tamper  func(claims map[string]any) // changes a token's claims, for attacks
 	refuse  string                      // an error the authorize endpoint answers with
 	forging bool                        // sign with foreign
+	noEnd   bool                        // discovery leaves end_session_endpoint out
+	issued  []string                    // the ID tokens issued, oldest first
+	logouts []url.Values                // what the end-session endpoint was sent
 }
 
 type idpCode struct {
@@ -68,6 +74,7 @@ func New(t testing.TB) *Provider {
 	mux.HandleFunc("GET /jwks", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("/logout", p.endSession)
 	p.srv = httptest.NewServer(mux)
 	p.URL = p.srv.URL
 	t.Cleanup(p.srv.Close)
@@ -87,16 +94,75 @@ func (p *Provider) Forge(tamper func(claims map[string]any), foreignKey bool, re
 	p.tamper, p.forging, p.refuse = tamper, foreignKey, refuse
 }
 
+// AdvertiseEndSession says whether the discovery document names the
+// end-session endpoint (it does by default); the endpoint answers either
+// way.
+func (p *Provider) AdvertiseEndSession(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.noEnd = !on
+}
+
+// IDTokens returns the ID tokens the provider issued, oldest first.
+func (p *Provider) IDTokens() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.issued)
+}
+
+// Logouts returns the parameters of every request to the end-session
+// endpoint, oldest first.
+func (p *Provider) Logouts() []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.logouts)
+}
+
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
-	json.NewEncoder(w).Encode(map[string]any{
+	doc := map[string]any{
 		"issuer":                                p.URL,
 		"authorization_endpoint":                p.URL + "/authorize",
 		"token_endpoint":                        p.URL + "/token",
 		"jwks_uri":                              p.URL + "/jwks",
+		"end_session_endpoint":                  p.URL + "/logout",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-	})
+	}
+	p.mu.Lock()
+	if p.noEnd {
+		delete(doc, "end_session_endpoint")
+	}
+	p.mu.Unlock()
+	json.NewEncoder(w).Encode(doc)
+}
+
+// endSession records an RP-initiated logout (GET or POST) and sends the
+// browser to post_logout_redirect_uri when it is given, with state.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	p.logouts = append(p.logouts, r.Form)
+	p.mu.Unlock()
+	back := r.Form.Get("post_logout_redirect_uri")
+	if back == "" {
+		io.WriteString(w, "signed out")
+		return
+	}
+	u, err := url.Parse(back)
+	if err != nil || r.Form.Get("client_id") != p.ClientID {
+		http.Error(w, "bad post_logout_redirect_uri or client_id", http.StatusBadRequest)
+		return
+	}
+	if st := r.Form.Get("state"); st != "" {
+		q := u.Query()
+		q.Set("state", st)
+		u.RawQuery = q.Encode()
+	}
+	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
@@ -183,6 +249,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := jws.CompactSerialize()
+	p.mu.Lock()
+	p.issued = append(p.issued, raw)
+	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": raw})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/boltstore"
+	"github.com/authwire/authwire/auth/oidclogin"
 	"github.com/authwire/authwire/auth/redisstore"
 )
 
@@ -74,8 +75,17 @@ type Config struct {
 //     nginx in front of the demo protects with /auth/verify;
 //   - OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URL:
 //     log in with an OpenID Connect provider too (the login page links to
-//     it); the redirect URL is http://ADDR/oidc/callback (https with
-//     TLS) as registered at the provider;
+//     it); the redirect URL is the callback registered at the provider,
+//     such as http://ADDR/oidc/callback (https with TLS); OIDC_NAME
+//     (default oidc) names the provider and OIDC_LABEL labels its link;
+//     logout ends the session at the provider too when it can, which then
+//     sends the browser to OIDC_POST_LOGOUT_REDIRECT_URL (registered
+//     there) if it is set;
+//   - OIDC2_ISSUER, OIDC2_CLIENT_ID, OIDC2_CLIENT_SECRET,
+//     OIDC2_REDIRECT_URL, OIDC2_NAME (default oidc2), OIDC2_LABEL,
+//     OIDC2_POST_LOGOUT_REDIRECT_URL: a second provider, listed beside
+//     the first; its redirect URL needs a path of its own, such as
+//     http://ADDR/oidc/oidc2/callback;
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
 //     that a logout outlives a restart; default authwire-demo under
 //     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;
@@ -172,13 +182,10 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 		opts = append(opts, auth.WithTrustedProxies(proxies...))
 	}
 	opts = append(opts, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
-	if issuer := getenv("OIDC_ISSUER"); issuer != "" {
-		opts = append(opts, auth.WithOIDC(auth.OIDCConfig{
-			Issuer:       issuer,
-			ClientID:     getenv("OIDC_CLIENT_ID"),
-			ClientSecret: getenv("OIDC_CLIENT_SECRET"),
-			RedirectURL:  getenv("OIDC_REDIRECT_URL"),
-		}))
+	for _, p := range [...][2]string{{"OIDC_", "oidc"}, {"OIDC2_", "oidc2"}} {
+		if o := oidcProvider(getenv, p[0], p[1]); o != nil {
+			opts = append(opts, o)
+		}
 	}
 	switch mode := getenv("AUTH_MODE"); mode {
 	case "", "form":
@@ -200,6 +207,28 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	}
 	cfg.Options = opts
 	return cfg, nil
+}
+
+// oidcProvider is the OpenID Connect provider the variables starting
+// with prefix describe, named name unless <prefix>NAME says otherwise, or
+// nil when <prefix>ISSUER is not set.
+func oidcProvider(getenv func(string) string, prefix, name string) auth.Option {
+	issuer := getenv(prefix + "ISSUER")
+	if issuer == "" {
+		return nil
+	}
+	if n := getenv(prefix + "NAME"); n != "" {
+		name = n
+	}
+	return auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
+		Name:                  name,
+		Label:                 getenv(prefix + "LABEL"),
+		Issuer:                issuer,
+		ClientID:              getenv(prefix + "CLIENT_ID"),
+		ClientSecret:          getenv(prefix + "CLIENT_SECRET"),
+		RedirectURL:           getenv(prefix + "REDIRECT_URL"),
+		PostLogoutRedirectURL: getenv(prefix + "POST_LOGOUT_REDIRECT_URL"),
+	}))
 }
 
 // stateDir returns the directory the demo keeps its state in: STATE_DIR,

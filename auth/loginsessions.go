@@ -1,0 +1,147 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/authwire/authwire/backends"
+)
+
+// Sessions is the handle a [LoginMethod] gets from New: through it the
+// method starts sessions as the login form does, and finds what it needs
+// to work beside the form (cookies like the session cookie, keys derived
+// from the session keys, the rule for where a browser may be sent, the
+// logout path, the logger). Each method gets a handle of its own, bound
+// to its name. It is safe for concurrent use.
+type Sessions struct {
+	manager *sessionManager
+	flow    *loginFlow
+	secret  []byte // the newest session hash key, or random per Auth
+	log     *slog.Logger
+	name    string // the method's LoginInfo.Name, once it is installed
+	plain   bool   // its LoginInfo.PlainUserNames
+}
+
+// Start logs the caller of x in as id.User, a user of the method, in
+// id.Groups; of id.Claims only "email" is kept (as the session's
+// Identity.Claims["email"]). As after a password login, the session x
+// came with is revoked and a new one, with a fresh random ID, is started
+// and its cookie set, so that an ID planted before login never becomes a
+// logged-in one.
+//
+// The session's Identity.Provider is the method's name and its user is
+// "<name>:<id.User>" unless the method asked for PlainUserNames. A user
+// name that could read as another name downstream (empty, or holding a
+// comma or a control character, or white space at an end; with plain
+// names, a colon too, which would pose as another method's user) starts
+// nothing: the error wraps [ErrBadCredentials]. Group names that cannot be
+// group names (see Identity.Groups) are dropped, and logged. Any other
+// error is the session store's. Start returns the session's identity,
+// with its SessionID and ExpiresAt.
+func (s *Sessions) Start(x backends.Exchange, id *Identity) (*Identity, error) {
+	switch {
+	case s.name == "":
+		return nil, errors.New("auth: Sessions.Start called before the login method was installed")
+	case id == nil:
+		return nil, fmt.Errorf("%w: login method %s: no identity", ErrBadCredentials, s.name)
+	case !headerName(id.User) || s.plain && strings.Contains(id.User, ":"):
+		return nil, fmt.Errorf("%w: login method %s: the user name %q is empty or holds a comma, a colon, a control character or white space at an end",
+			ErrBadCredentials, s.name, id.User)
+	}
+	user := id.User
+	if !s.plain {
+		user = s.name + ":" + user
+	}
+	if dropped := len(id.Groups) - countHeaderNames(id.Groups); dropped > 0 {
+		s.log.LogAttrs(x.Context(), slog.LevelWarn, "authwire: group names that cannot be group names were dropped",
+			slog.String("provider", s.name), slog.String("user", user), slog.Int("dropped", dropped))
+	}
+	started := newIdentity(user, s.name, id.Groups)
+	if email, ok := id.Claims["email"].(string); ok {
+		started.Claims = map[string]any{"email": email}
+	}
+	session, err := s.manager.login(x, started)
+	if err != nil {
+		return nil, err
+	}
+	started.SessionID, started.ExpiresAt = session.ID, timeOf(session.ExpiresAt)
+	return started, nil
+}
+
+// Cookie returns a cookie with the session cookie's attributes: HttpOnly,
+// SameSite=Lax, Secure unless SessionConfig.InsecureCookies, and Path=/,
+// which the method may narrow. A negative maxAge deletes the cookie.
+func (s *Sessions) Cookie(name, value string, maxAge int) *http.Cookie {
+	return s.manager.cookie(name, value, maxAge, http.SameSiteLaxMode)
+}
+
+// Key returns a 32-byte key for purpose, such as sealing the method's
+// cookies: derived from the newest pair of SessionConfig.Keys, so the
+// same in every process given the same keys, or, without Keys, from a
+// random secret of this Auth, which another process cannot open. Each
+// purpose gets a key of its own, none of them the session keys.
+func (s *Sessions) Key(purpose string) []byte {
+	return deriveKey(s.secret, "login-method/"+purpose)
+}
+
+// SafeRedirect returns next if it is a safe place to send a browser after
+// logging in, and "/" otherwise: a path on this site, or an absolute http
+// or https URL on one of LoginConfig.AllowedRedirectHosts or moreHosts
+// (host or host:port). Protocol-relative URLs, backslashes, control
+// characters, user info, other schemes and the login and logout pages
+// themselves are refused.
+func (s *Sessions) SafeRedirect(next string, moreHosts []string) string {
+	return s.flow.nextWith(next, moreHosts)
+}
+
+// LogoutPath returns the logout endpoint's path (LoginConfig.LogoutPath),
+// for a cookie that only logout needs to see.
+func (s *Sessions) LogoutPath() string { return s.flow.logoutPath }
+
+// Logger returns the logger given to [WithLogger].
+func (s *Sessions) Logger() *slog.Logger { return s.log }
+
+// login ends the session x came with, if any, and starts a new one for id
+// with a fresh ID, setting its cookie; the login form's CSRF cookie and
+// the logout marker are cleared. Every login, password or other, ends
+// here.
+func (m *sessionManager) login(x backends.Exchange, id *Identity) (*Session, error) {
+	ctx := x.Context()
+	if old, err := m.store.Load(ctx, x.Cookie(m.cookieName)); err == nil {
+		_ = m.revoke(ctx, old.ID, timeOf(old.ExpiresAt))
+	}
+	s, err := m.start(ctx, x, id)
+	if err != nil {
+		return nil, err
+	}
+	x.SetCookie(m.cookie(loginCSRFCookie, "", -1, http.SameSiteStrictMode))
+	x.SetCookie(m.cookie(logoutMarkerCookie, "", -1, http.SameSiteLaxMode))
+	return s, nil
+}
+
+// methodSecret is what the login methods' keys derive from: the newest
+// session hash key, or 32 random bytes when there are no Keys.
+func methodSecret(keys [][]byte) ([]byte, error) {
+	if len(keys) > 0 {
+		return keys[0], nil
+	}
+	secret := make([]byte, 32)
+	if err := randomBytes(secret); err != nil {
+		return nil, err
+	}
+	return secret, nil
+}
+
+// countHeaderNames counts the names of names that headerName accepts.
+func countHeaderNames(names []string) int {
+	n := 0
+	for _, name := range names {
+		if headerName(name) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,87 @@
+package oidclogin_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/auth/oidclogin"
+	"github.com/authwire/authwire/internal/hydratest"
+)
+
+// walk follows the redirects from u, across the application, the
+// provider and its login app, until a response that is no redirect or a
+// redirect to stop, and returns the last URL asked and its status, or
+// stop and 0 when it got there.
+func (b *browser) walk(u, stop string) (string, int, string) {
+	b.t.Helper()
+	for range 20 {
+		status, loc, body := b.get(u)
+		if status/100 != 3 {
+			return u, status, body
+		}
+		next, err := url.Parse(loc)
+		if err != nil {
+			b.t.Fatalf("%s: bad Location %q", u, loc)
+		}
+		if next.Host == "" {
+			next = mustParse(u).ResolveReference(next)
+		}
+		if next.String() == stop {
+			return stop, 0, ""
+		}
+		u = next.String()
+	}
+	b.t.Fatalf("more than 20 redirects from %s", u)
+	return "", 0, ""
+}
+
+// TestHydra logs in and out through Ory Hydra, a real provider: the code
+// flow with PKCE, the ID token's claims in the session, and RP-initiated
+// logout, which ends the login Hydra remembers (the login after it is no
+// longer skipped) and comes back to the post-logout redirect URI.
+func TestHydra(t *testing.T) {
+	h := hydratest.Start(t)
+	var signedOut string
+	app := serve(t, func(base string) []auth.Option {
+		signedOut = base + "/signed-out"
+		id, secret := h.Client(t, base+"/oidc/hydra/callback", signedOut)
+		return []auth.Option{
+			auth.WithSessions(auth.SessionConfig{Keys: testKeys(), InsecureCookies: true}),
+			auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
+				Name: "hydra", Label: "Hydra", Issuer: h.Issuer, ClientID: id, ClientSecret: secret,
+				RedirectURL: base + "/oidc/hydra/callback", PostLogoutRedirectURL: signedOut,
+			})),
+		}
+	}).URL
+	b := newBrowser(t)
+	login := func(what string) {
+		t.Helper()
+		last, status, body := b.walk(app+"/private", "")
+		if last != app+"/private" || status != 200 || body != "hydra:alice [admins ops] hydra" {
+			t.Fatalf("%s: ended at %s with %d %q", what, last, status, body)
+		}
+	}
+	login("the first login")
+	// Hydra remembers alice: a second login through it is skipped.
+	b.c.Jar.SetCookies(mustParse(app), []*http.Cookie{{Name: auth.DefaultSessionCookie, Value: "", Path: "/", MaxAge: -1}})
+	login("the second login")
+	session := b.cookie(app, auth.DefaultSessionCookie)
+
+	status, loc := b.logout(app)
+	if status != http.StatusSeeOther || mustParse(loc).Query().Get("id_token_hint") == "" {
+		t.Fatalf("logout: %d %q", status, loc)
+	}
+	checkRevoked(t, app, session)
+	if last, status, body := b.walk(loc, signedOut); last != signedOut {
+		t.Fatalf("logout at hydra ended at %s with %d %q, not at %s", last, status, body, signedOut)
+	}
+	if h.Logouts() != 1 {
+		t.Fatalf("hydra's logout requests: %d", h.Logouts())
+	}
+	login("the login after logout")
+	if got := h.Logins(); len(got) != 3 || got[0] || !got[1] || got[2] {
+		t.Fatalf("hydra skipped logins %v, want [false true false]: the logout did not end its session", got)
+	}
+}
