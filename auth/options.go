@@ -36,6 +36,8 @@ type config struct {
 	groupsFn   GroupsFunc
 	htgroup    string
 
+	sectionOpts sectionOptions
+
 	extra []Authenticator
 
 	sockets  []string
