@@ -22,18 +22,19 @@
 //	}
 //
 // The suite checks public and protected routes, the Basic challenge and
-// its headers, malformed and oversize credentials, group rules (401 versus
-// 403), unknown paths, HEAD and OPTIONS, the identity handlers see (through
-// auth.FromContext and the framework's own store), concurrent callers,
-// session cookies and logout, the login form (redirect with next, CSRF,
-// body limit), the refusal of cross-origin login and logout (Sec-Fetch-Site,
-// Origin), the forward-auth endpoint (answers, Remote-* headers,
-// ?allowed_groups=), OIDC login against a provider on loopback (state
-// cookie, callback, session), and path-confusion attempts against public
-// routes.
-// Whatever a framework does
-// with a confusing path, an anonymous caller must never get the response
-// of a protected handler.
+// its headers, malformed and oversize credentials, group and section
+// rules (401 versus 403), unknown paths, HEAD and OPTIONS, the identity
+// handlers see (through auth.FromContext and the framework's own store),
+// concurrent callers, session cookies and logout (the session keeps the
+// sections), the login form (redirect with next, CSRF, body limit), the
+// refusal of cross-origin login and logout (Sec-Fetch-Site, Origin), the
+// forward-auth endpoint (answers, Remote-* headers, ?allowed_groups=,
+// ?section=), OIDC login against a provider on loopback (state cookie,
+// callback, session), path-confusion attempts against public routes, and
+// encoded paths that try to cross from one section into another.
+// Whatever a framework does with a confusing path, an anonymous caller
+// must never get the response of a protected handler, and the viewer
+// never that of the hr section's.
 package backendtest
 
 import (
@@ -53,6 +54,11 @@ const (
 	ViewerUser     = "viewer"
 	ViewerPassword = "viewer123"
 	ViewerGroup    = "viewer"
+	// MarketingSection and HRSection are the sections of the routes
+	// /marketing/{page} and /hr/{page}: the admin holds auth.AllSections,
+	// the viewer MarketingSection alone.
+	MarketingSection = "marketing"
+	HRSection        = "hr"
 	// Realm is the Basic realm; the challenge is
 	// `Basic realm="backendtest", charset="UTF-8"`.
 	Realm = "backendtest"
@@ -63,12 +69,14 @@ const (
 )
 
 // Options returns the auth options the suite installs the guard with: the
-// two users and their groups, the public routes "/public/{rest...}" and
-// "/user/<id>/public", [Realm] and [MaxHeaderBytes].
+// two users, their groups and sections, the public routes
+// "/public/{rest...}" and "/user/<id>/public", [Realm] and
+// [MaxHeaderBytes].
 func Options() []auth.Option {
 	return []auth.Option{
 		auth.WithUsers(map[string]string{AdminUser: AdminPassword, ViewerUser: ViewerPassword}),
 		auth.WithUserGroups(map[string][]string{AdminUser: {AdminGroup}, ViewerUser: {ViewerGroup}}),
+		auth.WithUserSections(map[string][]string{AdminUser: {auth.AllSections}, ViewerUser: {MarketingSection}}),
 		auth.WithPublicRoutes("/public/{rest...}", "/user/<id>/public"),
 		auth.WithRealm(Realm),
 		auth.WithMaxHeaderBytes(MaxHeaderBytes),
@@ -97,8 +105,8 @@ type Harness struct {
 	// public handler.
 	Expect map[string]int
 	// Options are appended to the suite's [Options], to set a logger for
-	// example. They must not change the users, groups, public routes,
-	// realm or header limit the cases rely on.
+	// example. They must not change the users, groups, sections, public
+	// routes, realm or header limit the cases rely on.
 	Options []auth.Option
 }
 
@@ -157,6 +165,8 @@ type Route struct {
 //	*   /user/{id}/public    public
 //	*   /user/{id}/private   protected
 //	GET /admin               protected, requires group "admin"
+//	GET /marketing/{page}    protected, requires section "marketing"
+//	GET /hr/{page}           protected, requires section "hr"
 func StandardRoutes() []Route {
 	return []Route{
 		{Method: "GET", Pattern: "/"},
@@ -164,6 +174,8 @@ func StandardRoutes() []Route {
 		{Pattern: "/user/{id}/public", Public: true},
 		{Pattern: "/user/{id}/private"},
 		{Method: "GET", Pattern: "/admin", Rule: []auth.Requirement{auth.OneOf(AdminGroup)}},
+		{Method: "GET", Pattern: "/marketing/{page}", Rule: []auth.Requirement{auth.InSection(MarketingSection)}},
+		{Method: "GET", Pattern: "/hr/{page}", Rule: []auth.Requirement{auth.InSection(HRSection)}},
 	}
 }
 
@@ -195,6 +207,10 @@ func (r Route) Echo(path string, ctx context.Context, idiom any) []byte {
 	b.WriteString("\ngroups=")
 	if id != nil {
 		b.WriteString(strings.Join(id.Groups, ","))
+	}
+	b.WriteString("\nsections=")
+	if id != nil {
+		b.WriteString(strings.Join(id.Sections, ","))
 	}
 	b.WriteString("\nsession=")
 	if id != nil {
