@@ -22,19 +22,24 @@
 //	}
 //
 // The suite checks public and protected routes, the Basic challenge and
-// its headers, malformed and oversize credentials, group and section
-// rules (401 versus 403), unknown paths, HEAD and OPTIONS, the identity
-// handlers see (through auth.FromContext and the framework's own store),
-// concurrent callers, session cookies and logout (the session keeps the
-// sections), the login form (redirect with next, CSRF, body limit), the
-// refusal of cross-origin login and logout (Sec-Fetch-Site, Origin), the
-// forward-auth endpoint (answers, Remote-* headers, ?allowed_groups=,
-// ?section=), OIDC login against a provider on loopback (state cookie,
-// callback, session), path-confusion attempts against public routes, and
-// encoded paths that try to cross from one section into another.
-// Whatever a framework does with a confusing path, an anonymous caller
-// must never get the response of a protected handler, and the viewer
-// never that of the hr section's.
+// its headers, malformed and oversize credentials, group rules (401 versus
+// 403), unknown paths, HEAD and OPTIONS, the identity handlers see (through
+// auth.FromContext and the framework's own store), concurrent callers,
+// session cookies and logout, the login form (redirect with next, CSRF,
+// body limit), the refusal of cross-origin login and logout (Sec-Fetch-Site,
+// Origin), the forward-auth endpoint (answers, Remote-* headers,
+// ?allowed_groups=), OIDC login against a provider on loopback (state
+// cookie, callback, session), and path-confusion attempts against public
+// routes.
+// Whatever a framework does
+// with a confusing path, an anonymous caller must never get the response
+// of a protected handler.
+//
+// Sections are checked alike: section rules (auth.InSection) answer 401
+// and 403 as group rules do, a session keeps the sections, forward auth
+// answers ?section=, and encoded paths ([SectionCrossingTargets]) never
+// bring the viewer, who holds only the marketing section, to the
+// response of the hr section's handler.
 package backendtest
 
 import (
