@@ -99,6 +99,9 @@ func newBasic(cfg *config) (*basicAuthenticator, error) {
 		if len(cfg.groupNames) > 0 {
 			return nil, fmt.Errorf("%w: %s needs a credential source", ErrInvalidConfig, cfg.groupNames[0])
 		}
+		if len(cfg.sectionOpts.names) > 0 {
+			return nil, fmt.Errorf("%w: %s needs a credential source", ErrInvalidConfig, cfg.sectionOpts.names[0])
+		}
 		return nil, nil
 	}
 	pc, err := newPasswordCheck(cfg)
@@ -118,7 +121,7 @@ func newBasic(cfg *config) (*basicAuthenticator, error) {
 			return nil, err
 		}
 		b.known, b.knownKey = knownHeaders(key, cfg.users, pc.identities), key
-	case pc.creds != nil && (fixedGroups || pc.groups == noGroups{}):
+	case pc.creds != nil && (fixedGroups || pc.groups == noGroups{}) && pc.fixedSections():
 		b.seen = pc.creds
 	}
 	return b, nil
@@ -172,7 +175,12 @@ func newPasswordCheck(cfg *config) (*passwordCheck, error) {
 		}
 		pc.groups = fileGroups{f}
 	}
-	pc.identities = prebuiltIdentities(src, pc.groups)
+	sections, err := newSectionSource(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pc.sections = sections
+	pc.identities = prebuiltIdentities(src, pc)
 	pc.reg = regulation{log: cfg.log}
 	switch {
 	case cfg.regulationOff:
@@ -189,14 +197,16 @@ func newPasswordCheck(cfg *config) (*passwordCheck, error) {
 }
 
 // prebuiltIdentities builds every user's Identity once when neither the
-// users nor their groups can change, so that authenticating allocates none.
-func prebuiltIdentities(src credentialSource, groups groupSource) map[string]*Identity {
+// users nor their groups and sections can change, so that authenticating
+// allocates none.
+func prebuiltIdentities(src credentialSource, pc *passwordCheck) map[string]*Identity {
 	users, ok := src.(*staticCredentials)
-	if !ok {
+	if !ok || !pc.fixedSections() {
 		return nil
 	}
+	sections, _ := pc.sections.(staticGroups)
 	var fixed staticGroups
-	switch g := groups.(type) {
+	switch g := pc.groups.(type) {
 	case noGroups:
 	case staticGroups:
 		fixed = g
@@ -206,6 +216,7 @@ func prebuiltIdentities(src credentialSource, groups groupSource) map[string]*Id
 	ids := make(map[string]*Identity, len(users.users))
 	for name := range users.users {
 		ids[name] = newIdentity(name, "basic", fixed[name])
+		ids[name].Sections = sections[name]
 	}
 	return ids
 }

@@ -26,17 +26,19 @@ type ForwardAuthConfig struct {
 	// else none.
 	LoginURL string
 	// Sections, when not nil, restrict users to parts of the proxied
-	// site: each user maps to the path prefixes they may reach ("/grafana"
-	// covers "/grafana" and "/grafana/…", not "/grafanas"), or to "_all_"
-	// for everything. A user with no entry may reach nothing. Sections are
-	// judged on the original path the proxy reports, so they need
-	// WithTrustedProxies; without a trusted original path, only "_all_"
-	// passes.
+	// site by path: each user maps to the path prefixes they may reach
+	// ("/grafana" covers "/grafana" and "/grafana/…", not "/grafanas"),
+	// or to "_all_" for everything. A user with no entry may reach
+	// nothing. Sections are judged on the original path the proxy
+	// reports, so they need WithTrustedProxies; without a trusted
+	// original path, only "_all_" passes.
+	//
+	// These prefixes are the endpoint's own. The sections an identity
+	// carries (Identity.Sections, from WithUserSections and the other
+	// section sources, kept by the session) are asked for per location
+	// with ?section=name instead: see WithForwardAuth.
 	Sections map[string][]string
 }
-
-// AllSections grants a user every section of [ForwardAuthConfig.Sections].
-const AllSections = "_all_"
 
 // WithForwardAuth serves the forward-auth endpoint (default path
 // /auth/verify, any method, as proxies ask with the original request's)
@@ -64,8 +66,12 @@ const AllSections = "_all_"
 //     browser, 401 for scripts. nginx turns any 3xx into a 500, so its
 //     configuration must not send X-Forwarded-Method;
 //   - 403 for a caller outside the groups listed in the endpoint's own
-//     query (?allowed_groups=admin,ops: one of them is needed) or outside
-//     their Sections.
+//     query (?allowed_groups=admin,ops: one of them is needed), outside
+//     the section it names (?section=hr: the caller's Identity.Sections
+//     must hold hr or AllSections, and a trusted original path must be
+//     clean, with no escaped slash or dot and no dot segment, so that an
+//     encoded path cannot cross from one section's location into
+//     another's), or outside their ForwardAuthConfig.Sections.
 //
 // The original request is read only from trusted proxies
 // (WithTrustedProxies): X-Original-URL, or X-Forwarded-Proto and
@@ -223,11 +229,14 @@ func (f *forwardAuth) original(x backends.Exchange) (originalRequest, bool) {
 	return o, forwardStyle
 }
 
-// allowed applies the endpoint's ?allowed_groups and the user's sections.
+// allowed applies the endpoint's ?allowed_groups and ?section, and the
+// user's Sections.
 func (f *forwardAuth) allowed(x backends.Exchange, id *Identity, o originalRequest) bool {
-	if q, err := url.ParseQuery(x.Query()); err != nil {
+	q, err := url.ParseQuery(x.Query())
+	if err != nil || !sectionQueryAllowed(q, id, o) {
 		return false
-	} else if v, ok := q["allowed_groups"]; ok {
+	}
+	if v, ok := q["allowed_groups"]; ok {
 		var groups []string
 		for _, s := range v {
 			for g := range strings.SplitSeq(s, ",") {

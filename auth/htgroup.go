@@ -50,19 +50,26 @@ func (f *htgroupFile) groups(user string) []string {
 
 // parseHtgroup builds a table from the content of an htgroup file.
 func parseHtgroup(r io.Reader, path string, _ *slog.Logger) (*htgroupTable, error) {
+	return parseMemberships(r, path, "htgroup", "group")
+}
+
+// parseMemberships reads the htgroup format ("name: user1 user2" per
+// line) of a file of the given kind ("htgroup", "sections"), whose names
+// are each a noun ("group", "section"), as the table of each user's names.
+func parseMemberships(r io.Reader, path, kind, noun string) (*htgroupTable, error) {
 	t := &htgroupTable{byUser: make(map[string][]string)}
-	err := scanConfigLines(r, path, "htgroup", func(_ int, line string) error {
+	err := scanConfigLines(r, path, kind, func(_ int, line string) error {
 		group, members, ok := strings.Cut(line, ":")
 		group = strings.Trim(group, " \t")
 		switch {
 		case !ok:
-			return errors.New("no ':' after the group name")
+			return errors.New("no ':' after the " + noun + " name")
 		case group == "":
-			return errors.New("empty group name")
+			return errors.New("empty " + noun + " name")
 		case strings.ContainsFunc(group, isCTL):
-			return errors.New("group name contains a control character")
+			return errors.New(noun + " name contains a control character")
 		case !headerName(group):
-			return errors.New("group name holds a comma, invalid UTF-8 or white space at an end")
+			return errors.New(noun + " name holds a comma, invalid UTF-8 or white space at an end")
 		}
 		for _, user := range strings.Fields(members) {
 			t.byUser[user] = append(t.byUser[user], group)

@@ -27,6 +27,15 @@ type Identity struct {
 	// enter. [Identity.InGroup] and the requirements do not depend on the
 	// order, so an Identity built by hand is checked correctly too.
 	Groups []string
+	// Sections are the parts of the application the user may reach, such
+	// as "marketing" and "hr", as [InSection] checks them; [AllSections]
+	// among them allows every section. They come from a section source
+	// ([WithUserSections], [WithSectionsFunc], [WithSectionsFile]) or a
+	// custom [Authenticator], and a session keeps them as it keeps the
+	// groups. In every Identity this package makes they are normalised as
+	// Groups are (sorted, without duplicates, each name one a header
+	// could carry), except that a user with no section has nil.
+	Sections []string
 	// Provider names how the caller authenticated, such as "basic".
 	Provider string
 	// SessionID identifies the caller's session, when there is one.
@@ -41,18 +50,7 @@ type Identity struct {
 // InGroup reports whether the identity belongs to group, whatever the
 // order of Groups.
 func (id *Identity) InGroup(group string) bool {
-	if id == nil {
-		return false
-	}
-	// Every Identity this package makes has its groups sorted, so a
-	// binary search finds a member in log n steps. What it finds is
-	// there whatever the order; what it misses is looked for with a
-	// scan, which is right for groups in any order (an Identity built
-	// by hand).
-	if _, ok := slices.BinarySearch(id.Groups, group); ok {
-		return true
-	}
-	return slices.Contains(id.Groups, group)
+	return id != nil && holds(id.Groups, group)
 }
 
 // Clone returns a deep copy of id that the caller may change.
@@ -62,6 +60,7 @@ func (id *Identity) Clone() *Identity {
 	}
 	c := *id
 	c.Groups = slices.Clone(id.Groups)
+	c.Sections = slices.Clone(id.Sections)
 	c.Claims = maps.Clone(id.Claims)
 	return &c
 }

@@ -37,6 +37,8 @@ type config struct {
 	groupsFn   GroupsFunc
 	htgroup    string
 
+	sectionOpts sectionOptions
+
 	extra []Authenticator
 
 	sockets  []string

@@ -19,9 +19,13 @@ type passwordCheck struct {
 	proxies trustedProxies
 	log     *slog.Logger
 
-	// identities holds one prebuilt, shared Identity per user when both
-	// the users and their groups are fixed at New; nil otherwise.
+	// identities holds one prebuilt, shared Identity per user when the
+	// users, their groups and their sections are fixed at New; nil
+	// otherwise.
 	identities map[string]*Identity
+
+	// sections is the section source, nil without one.
+	sections groupSource
 }
 
 // check verifies user and password for the caller of x. It answers
@@ -47,7 +51,13 @@ func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provid
 			slog.String("user", name), slog.String("error", err.Error()))
 		return nil, ErrBadCredentials
 	}
-	return newIdentity(name, provider, groups), nil
+	id := newIdentity(name, provider, groups)
+	if id.Sections, err = c.sectionsOf(ctx, name); err != nil {
+		c.log.LogAttrs(ctx, slog.LevelError, "authwire: section lookup failed",
+			slog.String("user", name), slog.String("error", err.Error()))
+		return nil, ErrBadCredentials
+	}
+	return id, nil
 }
 
 // passes reports whether password is user's and the attempt is not

@@ -28,6 +28,9 @@ type Session struct {
 	LastSeen int64 `json:"ls"`
 	// ExpiresAt is the absolute end: IssuedAt plus the session lifetime.
 	ExpiresAt int64 `json:"e"`
+	// Sections are the identity's sections at login (see
+	// Identity.Sections).
+	Sections []string `json:"s,omitempty"`
 	// Email is the user's address when the login gave one (an OIDC
 	// "email" claim); the session's identity carries it as that claim.
 	Email string `json:"m,omitempty"`

@@ -279,13 +279,13 @@ func parseSessionJSON(src []byte, s *Session) bool {
 	if p.byte('}') {
 		return p.pos == len(p.in)
 	}
-	var seen uint8
+	var seen uint16
 	for {
 		key, ok := p.str()
 		if !ok || !p.byte(':') {
 			return false
 		}
-		var bit uint8
+		var bit uint16
 		switch key {
 		case "i":
 			bit = 1 << 0
@@ -311,6 +311,9 @@ func parseSessionJSON(src []byte, s *Session) bool {
 		case "m":
 			bit = 1 << 7
 			s.Email, ok = p.str()
+		case "s":
+			bit = 1 << 8
+			s.Sections, ok = p.strs()
 		default:
 			return false
 		}

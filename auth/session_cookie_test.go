@@ -45,6 +45,7 @@ func testSession() *Session {
 		ID:        "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5",
 		User:      "admin",
 		Groups:    []string{"admin", "ops"},
+		Sections:  []string{"hr", "marketing"},
 		Provider:  "form",
 		IssuedAt:  now,
 		LastSeen:  now,
@@ -390,6 +391,9 @@ func TestSessionSerializer(t *testing.T) {
 		{"negative times", Session{ID: "a", User: "b", IssuedAt: -1, LastSeen: 0, ExpiresAt: -9223372036854775808}, true},
 		{"max time", Session{ID: "a", User: "b", ExpiresAt: 9223372036854775807}, true},
 		{"empty group name", Session{ID: "a", User: "b", Groups: []string{""}}, true},
+		{"sections", Session{ID: "a", User: "b", Sections: []string{"_all_", "hr"}, Email: "b@example.com"}, true},
+		{"one section, no groups", Session{ID: "a", User: "b", Sections: []string{"marketing"}}, true},
+		{"escaped section", Session{ID: "a", User: "b", Sections: []string{`"hr"`}}, false},
 		{"escaped html", Session{ID: "a", User: "<b>&", Groups: []string{`"q"`}}, false},
 		{"control chars", Session{ID: "a\n", User: "b\t"}, false},
 		{"invalid utf-8", Session{ID: "a", User: "\xff"}, false},
@@ -434,6 +438,8 @@ func FuzzSessionJSON(f *testing.F) {
 		string(b), `{}`, `{"i":"a","u":"b"}`, `{"g":[]}`, `{"g":null}`, `{"i":"a","i":"b"}`,
 		`{"ia":01}`, `{"ia":-0}`, `{"ia":1e3}`, `{"e":99999999999999999999}`, `{"i":"\u0041"}`,
 		`{"i":"a"} `, `{"x":1}`, `{"g":["a",]}`, `{"i":"\xff"}`, `{"i":"a","m":"a@b.example"}`, `{"m":"x","m":"y"}`,
+		`{"i":"a","u":"b","s":["hr","marketing"]}`, `{"s":[]}`, `{"s":null}`, `{"s":["a"],"s":["b"]}`, `{"s":"hr"}`,
+		`{"g":["x"],"s":["x"],"m":"y"}`, `{"s":["\u0068r"]}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -47,6 +47,9 @@ func (g gorillaStore) Save(ctx context.Context, s *Session) (string, error) {
 		"i": s.ID, "u": s.User, "g": append([]string(nil), s.Groups...), "p": s.Provider,
 		"ia": s.IssuedAt, "ls": s.LastSeen, "e": s.ExpiresAt,
 	}
+	if len(s.Sections) > 0 {
+		gs.Values["s"] = append([]string(nil), s.Sections...)
+	}
 	gs.Options = &sessions.Options{Path: "/", MaxAge: int(s.ExpiresAt - s.LastSeen)}
 	if gs.Options.MaxAge < 1 {
 		gs.Options.MaxAge = 1
@@ -83,6 +86,7 @@ func (g gorillaStore) Load(ctx context.Context, cookie string) (*Session, error)
 		return nil, fmt.Errorf("%w: not an authwire session", ErrNoSession)
 	}
 	s.Groups, _ = gs.Values["g"].([]string)
+	s.Sections, _ = gs.Values["s"].([]string)
 	s.Provider, _ = gs.Values["p"].(string)
 	s.IssuedAt, _ = gs.Values["ia"].(int64)
 	s.LastSeen, _ = gs.Values["ls"].(int64)

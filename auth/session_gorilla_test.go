@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/gorilla/sessions"
@@ -18,7 +19,7 @@ func TestGorillaStoreRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			st := GorillaStore(gs, "authwire_session")
 			ctx := context.Background()
-			in := &Session{ID: "abc123", User: "alice", Groups: []string{"admin", "ops"}, Provider: "form", IssuedAt: 100, LastSeen: 200, ExpiresAt: 4000000000}
+			in := &Session{ID: "abc123", User: "alice", Groups: []string{"admin", "ops"}, Sections: []string{"hr", "marketing"}, Provider: "form", IssuedAt: 100, LastSeen: 200, ExpiresAt: 4000000000}
 			cookie, err := st.Save(ctx, in)
 			if err != nil || cookie == "" {
 				t.Fatalf("Save: %q %v", cookie, err)
@@ -27,7 +28,7 @@ func TestGorillaStoreRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if out.ID != in.ID || out.User != in.User || len(out.Groups) != 2 || out.Groups[1] != "ops" ||
+			if out.ID != in.ID || out.User != in.User || len(out.Groups) != 2 || out.Groups[1] != "ops" || !slices.Equal(out.Sections, in.Sections) ||
 				out.Provider != "form" || out.IssuedAt != 100 || out.LastSeen != 200 || out.ExpiresAt != in.ExpiresAt {
 				t.Fatalf("round trip: %+v", out)
 			}

@@ -133,6 +133,7 @@ func (m *sessionManager) identity(s *Session) *Identity {
 	id := &Identity{
 		User:      s.User,
 		Groups:    normalizeGroups(s.Groups),
+		Sections:  normalizeSections(s.Sections),
 		Provider:  s.Provider,
 		SessionID: s.ID,
 		ExpiresAt: time.Unix(s.ExpiresAt, 0),
@@ -155,6 +156,7 @@ func (m *sessionManager) start(ctx context.Context, x backends.Exchange, id *Ide
 		ID:        sid,
 		User:      id.User,
 		Groups:    id.Groups,
+		Sections:  id.Sections,
 		Provider:  id.Provider,
 		IssuedAt:  now,
 		LastSeen:  now,

@@ -164,6 +164,8 @@ type appOptions struct {
 	// trackConns records the server's connections, for dropConns
 	// (net/http and Gin only).
 	trackConns bool
+	// routes, when set, mounts more routes before the app is served.
+	routes func(t testing.TB, app *testApp, r backends.Router)
 }
 
 // trackingListener records the connections it accepts.
@@ -239,6 +241,9 @@ func newTestApp(t testing.TB, be backendUnderTest, o appOptions) *testApp {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, browserPage)
 	}))
+	if o.routes != nil {
+		o.routes(t, app, built.router)
+	}
 	var wrap func(net.Listener) net.Listener
 	if o.trackConns {
 		wrap = func(l net.Listener) net.Listener { return &trackingListener{Listener: l, app: app} }

@@ -42,13 +42,21 @@ type Callback struct {
 	// requirement in Requires.
 	Public   bool
 	Requires []auth.Requirement
+	// Section, when set, puts the callback in a section of the
+	// application: only a caller whose auth.Identity.Sections hold it
+	// (or auth.AllSections) may call it, as if auth.InSection(Section)
+	// were among Requires; others get "forbidden". With
+	// Config.SectionsFromNames the name's "<section>-" prefix sets it.
+	// A public callback cannot be in a section.
+	Section string
 	// Timeout bounds one call; zero takes the registry's default.
 	Timeout time.Duration
 	// UnauthenticatedResult, when non-nil, is returned as the result to
 	// an anonymous caller instead of the unauthenticated error.
 	UnauthenticatedResult any
 	// ForbiddenResult, when non-nil, is returned as the result to a
-	// caller who lacks a group instead of the forbidden error.
+	// caller who lacks a group or the section instead of the forbidden
+	// error.
 	ForbiddenResult any
 }
 
@@ -58,6 +66,8 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 type callbackSet struct {
 	mu     sync.RWMutex
 	byName map[string]*Callback
+	// sectionsFromNames is Config.SectionsFromNames.
+	sectionsFromNames bool
 }
 
 // add registers cb, refusing bad names, duplicates and half-filled entries.
@@ -76,6 +86,10 @@ func (s *callbackSet) add(cb Callback) error {
 		if r == nil {
 			return fmt.Errorf("callbacks: %q has a nil requirement", cb.Name)
 		}
+	}
+	cb, err := sectioned(cb, s.sectionsFromNames)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,6 +139,14 @@ type Config struct {
 	MaxConcurrentPerSocket int
 	// Logger receives failures and panics. Default slog.Default().
 	Logger *slog.Logger
+	// SectionsFromNames puts each callback whose name starts with
+	// "<section>-" in that section (see Callback.Section), as a
+	// dashboard names its components after the page they are on:
+	// "marketing-plot" may be called only by callers in section
+	// marketing. A name without '-' (or starting with one) is in no
+	// section unless Callback.Section says so; a public callback whose
+	// name names a section is a registration error. Default false.
+	SectionsFromNames bool
 }
 
 // Registry holds the callbacks and serves them. Create it with [New].
@@ -192,6 +214,7 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 	life, stop := context.WithCancel(context.Background())
 	r := &Registry{
 		cfg:   cfg,
+		set:   callbackSet{sectionsFromNames: cfg.SectionsFromNames},
 		slots: make(chan struct{}, cfg.MaxConcurrent),
 		life:  life,
 		dog:   newWatchdog(life),

@@ -32,8 +32,8 @@ func (poserAuthenticator) Authenticate(x backends.Exchange) (*auth.Identity, err
 
 // checkForwardAuth starts an application with the forward-auth endpoint
 // and asks it as a proxy on loopback would: the answers, the Remote-*
-// headers (Exchange.SetHeader) and ?allowed_groups= (Exchange.Query) must
-// be the same on every backend. A custom authenticator's identities show
+// headers (Exchange.SetHeader), ?allowed_groups= and ?section=
+// (Exchange.Query) must be the same on every backend. A custom authenticator's identities show
 // that a user name holding a comma, a control character or white space
 // at an end is refused (403), that such group names never reach
 // Remote-Groups, and that groups are checked and sent in order whatever
@@ -67,6 +67,11 @@ func checkForwardAuth(t *testing.T, h Harness) {
 		{"group name with a comma", "/auth/verify", [][2]string{original, as("comma group")}, http.StatusOK, "poser", "x"},
 		{"group name with a comma is no admin", "/auth/verify?allowed_groups=" + AdminGroup, [][2]string{as("comma group")}, http.StatusForbidden, "", ""},
 		{"unsorted groups", "/auth/verify?allowed_groups=" + AdminGroup, [][2]string{as("unsorted")}, http.StatusOK, "unsorted", AdminGroup + ",zeta"},
+		{"viewer in own section", "/auth/verify?section=" + MarketingSection, [][2]string{{"X-Original-URI", "/marketing/q3"}, basic(ViewerUser, ViewerPassword)}, http.StatusOK, ViewerUser, ViewerGroup},
+		{"viewer in another section", "/auth/verify?section=" + HRSection, [][2]string{{"X-Original-URI", "/hr/pay"}, basic(ViewerUser, ViewerPassword)}, http.StatusForbidden, "", ""},
+		{"admin in every section", "/auth/verify?section=" + HRSection, [][2]string{{"X-Original-URI", "/hr/pay"}, basic(AdminUser, AdminPassword)}, http.StatusOK, AdminUser, AdminGroup},
+		{"escaped slash out of a section", "/auth/verify?section=" + MarketingSection, [][2]string{{"X-Original-URI", "/marketing/..%2fhr/pay"}, basic(ViewerUser, ViewerPassword)}, http.StatusForbidden, "", ""},
+		{"escaped dots out of a section", "/auth/verify?section=" + MarketingSection, [][2]string{{"X-Original-URI", "/marketing/%2e%2e/hr/pay"}, basic(ViewerUser, ViewerPassword)}, http.StatusForbidden, "", ""},
 	} {
 		res, body := roundTrip(t, base, "GET", tc.path, "", tc.headers...)
 		if res.StatusCode != tc.status {

@@ -35,6 +35,12 @@
 // Whatever a framework does
 // with a confusing path, an anonymous caller must never get the response
 // of a protected handler.
+//
+// Sections are checked alike: section rules (auth.InSection) answer 401
+// and 403 as group rules do, a session keeps the sections, forward auth
+// answers ?section=, and encoded paths ([SectionCrossingTargets]) never
+// bring the viewer, who holds only the marketing section, to the
+// response of the hr section's handler.
 package backendtest
 
 import (
@@ -54,6 +60,11 @@ const (
 	ViewerUser     = "viewer"
 	ViewerPassword = "viewer123"
 	ViewerGroup    = "viewer"
+	// MarketingSection and HRSection are the sections of the routes
+	// /marketing/{page} and /hr/{page}: the admin holds auth.AllSections,
+	// the viewer MarketingSection alone.
+	MarketingSection = "marketing"
+	HRSection        = "hr"
 	// Realm is the Basic realm; the challenge is
 	// `Basic realm="backendtest", charset="UTF-8"`.
 	Realm = "backendtest"
@@ -64,12 +75,14 @@ const (
 )
 
 // Options returns the auth options the suite installs the guard with: the
-// two users and their groups, the public routes "/public/{rest...}" and
-// "/user/<id>/public", [Realm] and [MaxHeaderBytes].
+// two users, their groups and sections, the public routes
+// "/public/{rest...}" and "/user/<id>/public", [Realm] and
+// [MaxHeaderBytes].
 func Options() []auth.Option {
 	return []auth.Option{
 		auth.WithUsers(map[string]string{AdminUser: AdminPassword, ViewerUser: ViewerPassword}),
 		auth.WithUserGroups(map[string][]string{AdminUser: {AdminGroup}, ViewerUser: {ViewerGroup}}),
+		auth.WithUserSections(map[string][]string{AdminUser: {auth.AllSections}, ViewerUser: {MarketingSection}}),
 		auth.WithPublicRoutes("/public/{rest...}", "/user/<id>/public"),
 		auth.WithRealm(Realm),
 		auth.WithMaxHeaderBytes(MaxHeaderBytes),
@@ -98,8 +111,8 @@ type Harness struct {
 	// public handler.
 	Expect map[string]int
 	// Options are appended to the suite's [Options], to set a logger for
-	// example. They must not change the users, groups, public routes,
-	// realm or header limit the cases rely on.
+	// example. They must not change the users, groups, sections, public
+	// routes, realm or header limit the cases rely on.
 	Options []auth.Option
 }
 
@@ -158,6 +171,8 @@ type Route struct {
 //	*   /user/{id}/public    public
 //	*   /user/{id}/private   protected
 //	GET /admin               protected, requires group "admin"
+//	GET /marketing/{page}    protected, requires section "marketing"
+//	GET /hr/{page}           protected, requires section "hr"
 func StandardRoutes() []Route {
 	return []Route{
 		{Method: "GET", Pattern: "/"},
@@ -165,6 +180,8 @@ func StandardRoutes() []Route {
 		{Pattern: "/user/{id}/public", Public: true},
 		{Pattern: "/user/{id}/private"},
 		{Method: "GET", Pattern: "/admin", Rule: []auth.Requirement{auth.OneOf(AdminGroup)}},
+		{Method: "GET", Pattern: "/marketing/{page}", Rule: []auth.Requirement{auth.InSection(MarketingSection)}},
+		{Method: "GET", Pattern: "/hr/{page}", Rule: []auth.Requirement{auth.InSection(HRSection)}},
 	}
 }
 
@@ -196,6 +213,10 @@ func (r Route) Echo(path string, ctx context.Context, idiom any) []byte {
 	b.WriteString("\ngroups=")
 	if id != nil {
 		b.WriteString(strings.Join(id.Groups, ","))
+	}
+	b.WriteString("\nsections=")
+	if id != nil {
+		b.WriteString(strings.Join(id.Sections, ","))
 	}
 	b.WriteString("\nsession=")
 	if id != nil {

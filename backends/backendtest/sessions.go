@@ -12,7 +12,8 @@ import (
 
 // checkSessions starts a second application with sessions on and checks,
 // over the real connection, the session cookie's attributes, that the
-// cookie alone authenticates, that a tampered cookie is no session, and
+// cookie alone authenticates with the user's sections, that a tampered
+// cookie is no session, and
 // that logout revokes: the same cookie replayed afterwards gets 401.
 func checkSessions(t *testing.T, h Harness) {
 	s, base := startWith(t, h, auth.WithSessions(auth.SessionConfig{Keys: sessionKeys()}))
@@ -52,8 +53,27 @@ func checkSessions(t *testing.T, h Harness) {
 	withCookie := [2]string{"Cookie", auth.DefaultSessionCookie + "=" + cookie.Value}
 
 	res, body = call("GET", "/", withCookie)
-	if res.StatusCode != 200 || echoLine(body, "user") != AdminUser || echoLine(body, "session") != sid {
+	if res.StatusCode != 200 || echoLine(body, "user") != AdminUser || echoLine(body, "session") != sid ||
+		echoLine(body, "sections") != auth.AllSections {
 		t.Fatalf("cookie alone: %d %s", res.StatusCode, body)
+	}
+	// The viewer's session keeps the viewer's sections: its cookie alone
+	// reaches marketing and is refused hr.
+	res, _ = call("GET", "/marketing/q3", [2]string{"Authorization", "Basic " + b64(ViewerUser+":"+ViewerPassword)}, browserFetch)
+	var viewerCookie string
+	for _, c := range res.Cookies() {
+		if c.Name == auth.DefaultSessionCookie {
+			viewerCookie = auth.DefaultSessionCookie + "=" + c.Value
+		}
+	}
+	if res.StatusCode != 200 || viewerCookie == "" {
+		t.Fatalf("viewer's Basic login: %d, Set-Cookie %q", res.StatusCode, res.Header["Set-Cookie"])
+	}
+	if res, body := call("GET", "/marketing/q3", [2]string{"Cookie", viewerCookie}); res.StatusCode != 200 || echoLine(body, "sections") != MarketingSection {
+		t.Fatalf("viewer's cookie alone in marketing: %d %s", res.StatusCode, body)
+	}
+	if res, body := call("GET", "/hr/pay", [2]string{"Cookie", viewerCookie}); res.StatusCode != 403 {
+		t.Fatalf("viewer's cookie alone in hr: %d %s", res.StatusCode, body)
 	}
 	tampered := cookie.Value[:len(cookie.Value)-4] + "AAAA"
 	if res, body := call("GET", "/", [2]string{"Cookie", auth.DefaultSessionCookie + "=" + tampered}); res.StatusCode != 401 {

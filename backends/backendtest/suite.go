@@ -42,6 +42,11 @@ func Run(t *testing.T, h Harness) {
 			t.Run(cc.Name, func(t *testing.T) { checkConfusion(t, c, cc, want) })
 		}
 	})
+	t.Run("section crossing", func(t *testing.T) {
+		for _, target := range SectionCrossingTargets() {
+			t.Run(target, func(t *testing.T) { checkSectionCrossing(t, c, target) })
+		}
+	})
 	t.Run("concurrent identities", func(t *testing.T) { checkConcurrent(t, base) })
 	t.Run("sessions", func(t *testing.T) { checkSessions(t, h) })
 	t.Run("login form", func(t *testing.T) { checkLoginForm(t, h) })
@@ -76,6 +81,8 @@ const (
 	userPubMarker = "public:/user/{id}/public"
 	privMarker    = "protected:/user/{id}/private"
 	adminMarker   = "protected:/admin"
+	mktMarker     = "protected:/marketing/{page}"
+	hrMarker      = "protected:/hr/{page}"
 )
 
 func authHeader(v string) [][2]string { return [][2]string{{"Authorization", v}} }
@@ -83,9 +90,9 @@ func authHeader(v string) [][2]string { return [][2]string{{"Authorization", v}}
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func basicCases() []basicCase {
-	admin := []string{"user=admin", "groups=admin", "idiom=admin"}
-	viewer := []string{"user=viewer", "groups=viewer", "idiom=viewer"}
-	anon := []string{"user=", "groups=", "idiom="}
+	admin := []string{"user=admin", "groups=admin", "sections=_all_", "idiom=admin"}
+	viewer := []string{"user=viewer", "groups=viewer", "sections=marketing", "idiom=viewer"}
+	anon := []string{"user=", "groups=", "sections=", "idiom="}
 	unauth := want{status: 401, challenge: true, code: "unauthenticated"}
 	return []basicCase{
 		{"public anonymous", request{target: "/public/x"}, want{status: 200, marker: publicMarker, echo: append([]string{"path=/public/x"}, anon...)}},
@@ -112,6 +119,12 @@ func basicCases() []basicCase {
 		{"admin route admin", request{target: "/admin", user: AdminUser, pass: AdminPassword}, want{status: 200, marker: adminMarker, echo: append([]string{"path=/admin"}, admin...)}},
 		{"admin route viewer", request{target: "/admin", user: ViewerUser, pass: ViewerPassword}, want{status: 403, code: "forbidden"}},
 		{"admin route anonymous", request{target: "/admin"}, unauth},
+		{"own section", request{target: "/marketing/q3", user: ViewerUser, pass: ViewerPassword}, want{status: 200, marker: mktMarker, echo: append([]string{"path=/marketing/q3"}, viewer...)}},
+		{"other section", request{target: "/hr/pay", user: ViewerUser, pass: ViewerPassword}, want{status: 403, code: "forbidden"}},
+		{"all sections", request{target: "/hr/pay", user: AdminUser, pass: AdminPassword}, want{status: 200, marker: hrMarker, echo: append([]string{"path=/hr/pay"}, admin...)}},
+		{"all sections, marketing", request{target: "/marketing/q3", user: AdminUser, pass: AdminPassword}, want{status: 200, marker: mktMarker}},
+		{"section anonymous", request{target: "/marketing/q3"}, unauth},
+		{"HEAD other section", request{method: "HEAD", target: "/hr/pay", user: ViewerUser, pass: ViewerPassword}, want{status: 403, noBody: true}},
 		{"unknown path anonymous", request{target: "/no/such/page"}, unauth},
 		{"unknown path admin", request{target: "/no/such/page", user: AdminUser, pass: AdminPassword}, want{status: 404}},
 		{"POST root anonymous", request{method: "POST", target: "/"}, unauth},

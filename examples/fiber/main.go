@@ -1,6 +1,6 @@
 // Command fiber is the authwire demo on Fiber v2: a dashboard behind a
-// login form (or Basic auth), an admin-only page, public routes and a JSON
-// API.
+// login form (or Basic auth), an admin-only page, a page per section
+// (marketing, hr), public routes and a JSON API.
 //
 //	go run ./examples/fiber      # http://127.0.0.1:8050, admin/admin or viewer/viewer123
 //
@@ -68,14 +68,24 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	app.Get("/user/:id/private", func(c *fiber.Ctx) error {
 		return c.SendString("private page of user " + c.Params("id") + ", seen by " + auth.FromContext(c.UserContext()).User + "\n")
 	})
-	app.Get("/", func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
+	page := func(c *fiber.Ctx, body []byte) error {
 		for _, h := range demo.PageHeaders() {
 			c.Set(h[0], h[1])
 		}
 		c.Type("html", "utf-8")
-		return c.Send(demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
+		return c.Send(body)
+	}
+	app.Get("/", func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		return page(c, demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})
+	// A page per section, for callers in that section only.
+	for _, name := range demo.SectionNames() {
+		app.Get("/"+name, fiberbackend.Rule(a.Rule(auth.InSection(name))), func(c *fiber.Ctx) error {
+			ctx := c.UserContext()
+			return page(c, demo.SectionPage(auth.FromContext(ctx), a.CSRFToken(ctx), name))
+		})
+	}
 	app.Get("/api/whoami", func(c *fiber.Ctx) error { return c.JSON(demo.WhoAmI(auth.FromContext(c.UserContext()))) })
 	app.Get("/admin", fiberbackend.Rule(a.Rule(auth.OneOf("admin"))), func(c *fiber.Ctx) error {
 		return c.SendString("admin area, welcome " + auth.FromContext(c.UserContext()).User + "\n")

@@ -1,5 +1,6 @@
 // Command gin is the authwire demo on Gin: a dashboard behind a login form
-// (or Basic auth), an admin-only page, public routes and a JSON API.
+// (or Basic auth), an admin-only page, a page per section (marketing, hr),
+// public routes and a JSON API.
 //
 //	go run ./examples/gin      # http://127.0.0.1:8050, admin/admin or viewer/viewer123
 //
@@ -55,13 +56,23 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	get("/user/:id/private", func(c *gin.Context) {
 		c.String(http.StatusOK, "private page of user %s, seen by %s\n", c.Param("id"), auth.FromContext(c.Request.Context()).User)
 	})
-	get("/", func(c *gin.Context) {
-		ctx := c.Request.Context()
+	page := func(c *gin.Context, body []byte) {
 		for _, h := range demo.PageHeaders() {
 			c.Header(h[0], h[1])
 		}
-		c.Data(http.StatusOK, "text/html; charset=utf-8", demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
+		c.Data(http.StatusOK, "text/html; charset=utf-8", body)
+	}
+	get("/", func(c *gin.Context) {
+		ctx := c.Request.Context()
+		page(c, demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})
+	// A page per section, for callers in that section only.
+	for _, name := range demo.SectionNames() {
+		get("/"+name, ginbackend.Rule(a.Rule(auth.InSection(name))), func(c *gin.Context) {
+			ctx := c.Request.Context()
+			page(c, demo.SectionPage(auth.FromContext(ctx), a.CSRFToken(ctx), name))
+		})
+	}
 	get("/api/whoami", func(c *gin.Context) { c.JSON(http.StatusOK, demo.WhoAmI(auth.FromContext(c.Request.Context()))) })
 	get("/admin", ginbackend.Rule(a.Rule(auth.OneOf("admin"))), func(c *gin.Context) {
 		c.String(http.StatusOK, "admin area, welcome %s\n", auth.FromContext(c.Request.Context()).User)

@@ -1,6 +1,6 @@
 // Command nethttp is the authwire demo on a net/http ServeMux: a dashboard
-// behind a login form (or Basic auth), an admin-only page, public routes
-// and a JSON API.
+// behind a login form (or Basic auth), an admin-only page, a page per
+// section (marketing, hr), public routes and a JSON API.
 //
 //	go run ./examples/nethttp
 //	curl -u admin:admin http://127.0.0.1:8050/api/whoami
@@ -63,14 +63,25 @@ func routes(mux *http.ServeMux, a *auth.Auth) {
 	mux.HandleFunc("GET /user/{id}/private", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "private page of user %s, seen by %s\n", r.PathValue("id"), auth.FromContext(r.Context()).User)
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
+	page := func(w http.ResponseWriter, body []byte) {
 		for _, h := range demo.PageHeaders() {
 			w.Header().Set(h[0], h[1])
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
+		w.Write(body)
+	}
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		page(w, demo.Dashboard(auth.FromContext(ctx), a.CSRFToken(ctx)))
 	})
+	// A page per section, for callers in that section only.
+	for _, name := range demo.SectionNames() {
+		mux.Handle("GET /"+name, a.Require(auth.InSection(name))(http.HandlerFunc(
+			func(w http.ResponseWriter, r *http.Request) {
+				ctx := r.Context()
+				page(w, demo.SectionPage(auth.FromContext(ctx), a.CSRFToken(ctx), name))
+			})))
+	}
 	mux.HandleFunc("GET /api/whoami", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(demo.WhoAmI(auth.FromContext(r.Context())))

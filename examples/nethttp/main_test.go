@@ -5,25 +5,31 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/authwire/authwire/auth"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// startExample runs the example on a free loopback port and returns its
-// base URL.
-func startExample(t *testing.T) string {
+// startExample runs the example on a free loopback port, with the
+// environment variables of extra, and returns its base URL.
+func startExample(t *testing.T, extra map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	env := map[string]string{"ADDR": "127.0.0.1:0", "STATE_DIR": t.TempDir()}
+	for k, v := range extra {
+		env[k] = v
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		env := map[string]string{"ADDR": "127.0.0.1:0", "STATE_DIR": dir}
 		done <- run(ctx, func(k string) string { return env[k] }, pw)
 		pw.Close()
 	}()
@@ -55,7 +61,7 @@ func startExample(t *testing.T) string {
 }
 
 func TestExample(t *testing.T) {
-	base := startExample(t)
+	base := startExample(t, nil)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	tests := []struct {
 		path, user, pass string
@@ -72,6 +78,9 @@ func TestExample(t *testing.T) {
 		{"/admin", "viewer", "viewer123", 403, "forbidden"},
 		{"/admin", "admin", "admin", 200, "welcome admin"},
 		{"/admin", "admin", "wrong", 401, "unauthenticated"},
+		{"/marketing", "viewer", "viewer123", 200, `id="section-marketing"`},
+		{"/hr", "viewer", "viewer123", 403, "forbidden"},
+		{"/hr", "admin", "admin", 200, `id="section-hr"`},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest("GET", base+tt.path, nil)
@@ -86,6 +95,54 @@ func TestExample(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != tt.status || !strings.Contains(string(b), tt.body) {
 			t.Errorf("%s as %q: %d %q, want %d containing %q", tt.path, tt.user, res.StatusCode, b, tt.status, tt.body)
+		}
+	}
+}
+
+// TestExampleSectionsFile runs the example with its users, groups and
+// sections from files (HTPASSWD, HTGROUPS, HTSECTIONS): alice is in hr,
+// bob in no section.
+func TestExampleSectionsFile(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := auth.HashPassword("secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, f := range [][2]string{
+		{"HTPASSWD", "alice:" + hash + "\nbob:" + hash + "\n"},
+		{"HTGROUPS", "staff: alice bob\n"},
+		{"HTSECTIONS", "# section: users\nhr: alice\n"},
+	} {
+		path := filepath.Join(dir, f[0])
+		if err := os.WriteFile(path, []byte(f[1]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env[f[0]] = path
+	}
+	base := startExample(t, env)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, tt := range []struct {
+		path, user string
+		status     int
+		body       string
+	}{
+		{"/hr", "alice", 200, `id="section-hr"`},
+		{"/marketing", "alice", 403, "forbidden"},
+		{"/hr", "bob", 403, "forbidden"},
+		{"/api/whoami", "alice", 200, `"sections":["hr"]`},
+		{"/api/whoami", "bob", 200, `"sections":[]`},
+	} {
+		req, _ := http.NewRequest("GET", base+tt.path, nil)
+		req.SetBasicAuth(tt.user, "secret")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status || !strings.Contains(string(b), tt.body) {
+			t.Errorf("%s as %s: %d %q, want %d containing %q", tt.path, tt.user, res.StatusCode, b, tt.status, tt.body)
 		}
 	}
 }

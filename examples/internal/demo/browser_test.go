@@ -23,13 +23,15 @@ import (
 // program without INSECURE_COOKIES: Chromium keeps Secure cookies on
 // http://127.0.0.1. The test logs in through the form, watches the live
 // chart fill from the ticks stream, calls the callbacks from the buttons,
-// and logs out in a second tab of the same browser context: the first tab
+// visits the marketing tab (its report fills) and the hr tab (403), and
+// logs out in a second tab of the same browser context: the first tab
 // must then say that the session ended. An admin logs in at the same time
 // in a browser context of its own, for the screenshot of the README.
 //
 // Screenshots go to artifacts/ at the root of the repository (git ignores
-// it): dashboard.png (viewer, before logout), dashboard-ended.png (the
-// banner after logout) and dashboard-admin.png. With
+// it): dashboard.png (viewer, before logout), section-marketing.png (the
+// viewer's marketing tab), dashboard-ended.png (the banner after logout)
+// and dashboard-admin.png. With
 // UPDATE_DASHBOARD_PNG=1 the admin one is also written to
 // examples/dashboard.png, the image the README shows.
 
@@ -247,6 +249,14 @@ func checkViewerDashboard(t *testing.T, tab context.Context, base, artifacts str
 	waitFor(t, tab, "forbidden in #output", `document.getElementById("output").textContent.includes("forbidden")`, 10*time.Second)
 	click(t, tab, "btn-whoami")
 	waitFor(t, tab, "viewer in #output", `document.getElementById("output").textContent.includes('"user": "viewer"')`, 10*time.Second)
+	// The section callbacks: hr is not the viewer's, marketing is.
+	click(t, tab, "btn-hr")
+	waitFor(t, tab, "forbidden hr-report in #output", `document.getElementById("output").textContent.startsWith("forbidden")`, 10*time.Second)
+	click(t, tab, "btn-marketing")
+	waitFor(t, tab, "marketing-report in #output", `document.getElementById("output").textContent.includes("Leads this week")`, 10*time.Second)
+	if locked := browsertest.Do(t, tab, chromedp.Evaluate[bool](`document.getElementById("tab-hr").classList.contains("locked") && !document.getElementById("tab-marketing").classList.contains("locked")`)); !locked {
+		t.Error("the viewer's hr tab is not marked, or the marketing tab is")
+	}
 
 	ticksAtLeast(t, tab, 12, 15*time.Second)
 	screenshot(t, tab, filepath.Join(artifacts, "dashboard.png"))
@@ -258,6 +268,13 @@ func checkViewerDashboard(t *testing.T, tab context.Context, base, artifacts str
 	if err := chromedp.Do(other); err != nil { // opens the tab, with no timeout
 		t.Fatal(err)
 	}
+	// The marketing tab's page fills from its section's callback; the hr
+	// tab's page is forbidden.
+	browsertest.Do(t, other, chromedp.Navigate(base+"/marketing"))
+	waitFor(t, other, "the marketing report", `document.getElementById("figures") !== null && document.getElementById("figures").textContent.includes("Campaigns running")`, 15*time.Second)
+	screenshot(t, other, filepath.Join(artifacts, "section-marketing.png"))
+	browsertest.Do(t, other, chromedp.Navigate(base+"/hr"))
+	waitFor(t, other, "the hr page forbidden", `document.body.innerText.includes("Forbidden") && document.getElementById("figures") === null`, 10*time.Second)
 	browsertest.Do(t, other, chromedp.Navigate(base+"/"))
 	if got := strings.TrimSpace(text(t, other, "user")); got != "viewer" {
 		t.Fatalf("second tab: #user is %q, want viewer (cookies not shared?)", got)

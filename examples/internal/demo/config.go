@@ -58,6 +58,10 @@ type Config struct {
 //     saying to make one with `openssl rand -base64 32`;
 //   - HTPASSWD, HTGROUPS: Apache files replacing the demo users
 //     admin/admin (group admin) and viewer/viewer123 (group viewer);
+//   - HTSECTIONS: a file in the htgroup format ("hr: alice bob",
+//     "_all_: admin") giving the users' sections, replacing those of the
+//     demo users: admin in every section (_all_), viewer in marketing;
+//     with HTPASSWD and without it, users are in no section;
 //   - AUTH_MODE=basic: Basic challenge only, no login page;
 //   - TLS_CERT, TLS_KEY: PEM files of a certificate (its chain may
 //     follow it) and its private key: serve HTTPS, session cookies are
@@ -177,6 +181,11 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 		opts = append(opts, auth.WithHtgroupFile(path))
 	} else if getenv("HTPASSWD") == "" {
 		opts = append(opts, auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}))
+	}
+	if path := getenv("HTSECTIONS"); path != "" {
+		opts = append(opts, auth.WithSectionsFile(path))
+	} else if getenv("HTPASSWD") == "" {
+		opts = append(opts, auth.WithUserSections(map[string][]string{"admin": {auth.AllSections}, "viewer": {Marketing}}))
 	}
 	if proxies := commaList(getenv("TRUSTED_PROXIES")); len(proxies) > 0 {
 		opts = append(opts, auth.WithTrustedProxies(proxies...))

@@ -33,6 +33,7 @@ func TestDemos(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			base := start(t, buildDemo(t, name), "INSECURE_COOKIES=1")
 			checkDemo(t, base)
+			checkSections(t, base)
 		})
 	}
 }

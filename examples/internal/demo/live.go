@@ -39,13 +39,15 @@ func (l *Live) Mount(r backends.Router) error {
 
 // NewLive builds the sockets and registers the demo's callbacks: echo
 // (public, returns its args), whoami (protected), admin_stats (group
-// admin) and ticks (protected stream of {"n": i} for args.count items).
+// admin), ticks (protected stream of {"n": i} for args.count items), and
+// per section a report, marketing-report and hr-report, which its name
+// puts in its section (callbacks.Config.SectionsFromNames).
 func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 	s, err := ws.New(a, ws.Config{Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
-	reg, err := callbacks.New(a, s, callbacks.Config{Logger: cfg.Log})
+	reg, err := callbacks.New(a, s, callbacks.Config{Logger: cfg.Log, SectionsFromNames: true})
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +83,9 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 			return nil
 		})),
 	)
+	for _, sec := range sections() {
+		err = errors.Join(err, reg.Protected(sec.ID+"-report", sectionReport(sec)))
+	}
 	if err != nil {
 		return nil, err
 	}

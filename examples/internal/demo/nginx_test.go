@@ -25,7 +25,8 @@ import (
 // TestForwardAuthBehindNginx puts real nginx in front of an application
 // with examples/forwardauth/nginx.conf, the demo answering its
 // auth_request subrequests at /auth/verify, and drives it as an API
-// client and as a browser.
+// client and as a browser. The sections' locations (/marketing/, /hr/)
+// let the viewer into marketing only, whatever encoding the path uses.
 func TestForwardAuthBehindNginx(t *testing.T) {
 	nginx := testbin.Find(t, "nginx", "nginx", "/usr/sbin/nginx")
 	if testing.Short() {
@@ -34,7 +35,9 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 	exe := buildDemo(t, "nethttp")
 	listen := servetest.FreeAddr(t)
 	authwire := start(t, exe, "INSECURE_COOKIES=1", "TRUSTED_PROXIES=127.0.0.1/32", "ALLOWED_REDIRECT_HOSTS="+listen)
+	var crossed crossings
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		crossed.note(r)
 		fmt.Fprintf(w, "user=%s groups=%s path=%s", r.Header.Get("Remote-User"), r.Header.Get("Remote-Groups"), r.URL.RequestURI())
 	}))
 	t.Cleanup(upstream.Close)
@@ -78,6 +81,8 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 			t.Fatalf("%s: an API client was redirected to %s", tc.name, got.header.Get("Location"))
 		}
 	}
+
+	checkSectionsBehindNginx(t, proxy, &crossed)
 
 	// A browser: sent to the login form, back to its page after logging
 	// in, and sent to the form again after logging out.

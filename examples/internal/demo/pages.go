@@ -2,7 +2,7 @@ package demo
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"html/template"
 	"strings"
 	"time"
@@ -11,10 +11,12 @@ import (
 	"github.com/authwire/authwire/auth"
 )
 
-//go:embed templates/dashboard.html
-var dashboardHTML string
+//go:embed templates/*.html
+var templateFiles embed.FS
 
-var dashboard = template.Must(template.New("dashboard").Parse(dashboardHTML))
+// pages are the demo's page templates: dashboard.html and section.html,
+// with the parts they share in layout.html.
+var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 
 // PageHeaders returns the response headers of the demo's own pages, which
 // carry a CSRF token and a user's data: never cached, never framed, and
@@ -31,19 +33,51 @@ func PageHeaders() [][2]string {
 	}
 }
 
-// Dashboard renders the home page for id; csrf is the logout token.
-func Dashboard(id *auth.Identity, csrf string) []byte {
+// page is what the page templates show.
+type page struct {
+	User, Initial, Provider, CSRF string
+	Groups, Sections              []string
+	Admin                         bool
+	Expires                       string // RFC 3339, or empty
+	Tabs                          []tab
+	Section                       section // on a section's page
+}
+
+// tab is one entry of the pages' tab bar: the dashboard, then a section.
+type tab struct {
+	ID, Label, Href string // ID is the section, "" for the dashboard
+	Active, Allowed bool
+}
+
+// newPage is the page for id, with the tab of the section active ("": the
+// dashboard's); csrf is the logout token.
+func newPage(id *auth.Identity, csrf, active string) page {
+	p := page{
+		User: id.User, Initial: initial(id.User), Provider: id.Provider, CSRF: csrf,
+		Groups: id.Groups, Sections: id.Sections, Admin: id.InGroup("admin"), Expires: expires(id.ExpiresAt),
+		Tabs: []tab{{Label: "Overview", Href: "/", Active: active == "", Allowed: true}},
+	}
+	for _, s := range sections() {
+		p.Tabs = append(p.Tabs, tab{ID: s.ID, Label: s.Label, Href: "/" + s.ID, Active: s.ID == active, Allowed: id.InSection(s.ID)})
+		if s.ID == active {
+			p.Section = s
+		}
+	}
+	return p
+}
+
+// render executes the named template for p.
+func render(name string, p page) []byte {
 	var b bytes.Buffer
-	err := dashboard.Execute(&b, struct {
-		User, Initial, Provider, CSRF string
-		Groups                        []string
-		Admin                         bool
-		Expires                       string // RFC 3339, or empty
-	}{id.User, initial(id.User), id.Provider, csrf, id.Groups, id.InGroup("admin"), expires(id.ExpiresAt)})
-	if err != nil {
-		return []byte("dashboard: " + template.HTMLEscapeString(err.Error()))
+	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
+		return []byte(name + ": " + template.HTMLEscapeString(err.Error()))
 	}
 	return b.Bytes()
+}
+
+// Dashboard renders the home page for id; csrf is the logout token.
+func Dashboard(id *auth.Identity, csrf string) []byte {
+	return render("dashboard.html", newPage(id, csrf, ""))
 }
 
 // initial is the first letter of user, upper case, for the avatar.
@@ -64,11 +98,16 @@ func expires(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// WhoAmI is the body of GET /api/whoami.
+// WhoAmI is the body of GET /api/whoami: the caller's user, groups,
+// sections and provider.
 func WhoAmI(id *auth.Identity) map[string]any {
 	groups := id.Groups
 	if groups == nil {
 		groups = []string{}
 	}
-	return map[string]any{"user": id.User, "groups": groups, "provider": id.Provider}
+	sections := id.Sections
+	if sections == nil {
+		sections = []string{}
+	}
+	return map[string]any{"user": id.User, "groups": groups, "sections": sections, "provider": id.Provider}
 }
