@@ -26,7 +26,7 @@ type Sessions struct {
 }
 
 // Start logs the caller of x in as id.User, a user of the method, in
-// id.Groups; of id.Claims only "email" is kept (as the session's
+// id.Groups and id.Sections; of id.Claims only "email" is kept (as the session's
 // Identity.Claims["email"]). As after a password login, the session x
 // came with is revoked and a new one, with a fresh random ID, is started
 // and its cookie set, so that an ID planted before login never becomes a
@@ -59,7 +59,12 @@ func (s *Sessions) Start(x backends.Exchange, id *Identity) (*Identity, error) {
 		s.log.LogAttrs(x.Context(), slog.LevelWarn, "authwire: group names that cannot be group names were dropped",
 			slog.String("provider", s.name), slog.String("user", user), slog.Int("dropped", dropped))
 	}
+	if dropped := len(id.Sections) - countHeaderNames(id.Sections); dropped > 0 {
+		s.log.LogAttrs(x.Context(), slog.LevelWarn, "authwire: section names that cannot be section names were dropped",
+			slog.String("provider", s.name), slog.String("user", user), slog.Int("dropped", dropped))
+	}
 	started := newIdentity(user, s.name, id.Groups)
+	started.Sections = ownSections(id.Sections)
 	if email, ok := id.Claims["email"].(string); ok {
 		started.Claims = map[string]any{"email": email}
 	}

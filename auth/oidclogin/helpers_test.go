@@ -56,6 +56,9 @@ func serve(t *testing.T, opts func(base string) []auth.Option) *app {
 	mux.HandleFunc("GET /csrf", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, a.CSRFToken(r.Context()))
 	})
+	mux.Handle("/hr", a.Require(auth.InSection("hr"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hr page %q", auth.FromContext(r.Context()).Sections)
+	})))
 	mux.Handle("/admin", a.Require(auth.OneOf("admin"))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("admin page"))
 	})))

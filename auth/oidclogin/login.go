@@ -107,7 +107,8 @@ func (p *Provider) callback(x backends.Exchange) {
 		p.refuse(x, err)
 		return
 	}
-	id, err := p.sessions.Start(x, &auth.Identity{User: user, Groups: claimStrings(claims[p.cfg.GroupsClaim]), Claims: claims})
+	id, err := p.sessions.Start(x, &auth.Identity{User: user, Groups: claimStrings(claims[p.cfg.GroupsClaim]),
+		Sections: claimStrings(claims[p.cfg.SectionsClaim]), Claims: claims})
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
 		p.refuse(x, err)

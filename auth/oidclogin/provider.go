@@ -122,6 +122,12 @@ type Config struct {
 	// OneOf("admin"). Names that cannot be group names (see
 	// Identity.Groups), such as "viewer,admin", are dropped and logged.
 	GroupsClaim string
+	// SectionsClaim names the claim holding the user's sections (a list
+	// of strings, or one string), as Identity.Sections: which parts of
+	// the application the user may reach (auth.InSection), "_all_"
+	// (auth.AllSections) for every part. Default "allowed_resources".
+	// Names that cannot be section names are dropped and logged.
+	SectionsClaim string
 	// HTTPClient reaches the provider. Default: a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
@@ -215,6 +221,9 @@ func (p *Provider) InstallLogin(s *auth.Sessions) (auth.LoginInfo, error) {
 	}
 	if c.GroupsClaim == "" {
 		c.GroupsClaim = "groups"
+	}
+	if c.SectionsClaim == "" {
+		c.SectionsClaim = "allowed_resources"
 	}
 	if c.Scopes == nil {
 		c.Scopes = []string{"profile", "email"}
