@@ -35,22 +35,7 @@ func checkOIDC(t *testing.T, h Harness) {
 	if res.StatusCode != http.StatusSeeOther || login != "/oidc/login?next="+url.QueryEscape("/admin?tab=2") {
 		t.Fatalf("anonymous browser: %d Location %q", res.StatusCode, login)
 	}
-	res, _ = roundTrip(t, base, "GET", login, "", browse)
-	var state *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "authwire_idp_oidc" {
-			state = c
-		}
-	}
-	toProvider := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || state == nil || state.Path != "/oidc/callback" || !strings.HasPrefix(toProvider, p.URL+"/authorize?") {
-		t.Fatalf("login start: %d Location %q, state cookie %+v", res.StatusCode, toProvider, state)
-	}
-	res, _ = roundTrip(t, p.URL, "GET", strings.TrimPrefix(toProvider, p.URL), "")
-	back, ok := strings.CutPrefix(res.Header.Get("Location"), placeholder)
-	if res.StatusCode != http.StatusFound || !ok {
-		t.Fatalf("provider: %d Location %q", res.StatusCode, res.Header.Get("Location"))
-	}
+	state, back := startOIDCLogin(t, base, login, p.URL, "oidc", "/oidc/callback", placeholder)
 	res, _ = roundTrip(t, base, "GET", back, "", browse, [2]string{"Cookie", state.Name + "=" + state.Value})
 	session, idToken := sessionCookie(res), namedCookie(res, "authwire_idt_oidc")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin?tab=2" || session == "" {
@@ -89,6 +74,29 @@ func checkOIDC(t *testing.T, h Harness) {
 }
 
 // namedCookie is the cookie called name that res sets, or nil.
+// startOIDCLogin follows a browser from a provider's login path: the
+// application must answer 303 to the provider's /authorize with a state
+// cookie authwire_idp_<name> scoped to callback, and the provider must
+// send the browser back to the application (placeholder is the base URL
+// the provider was told). It returns the state cookie and the path and
+// query the browser is sent back to.
+func startOIDCLogin(t *testing.T, base, login, provider, name, callback, placeholder string) (*http.Cookie, string) {
+	t.Helper()
+	res, _ := roundTrip(t, base, "GET", login, "", [2]string{"Accept", "text/html"})
+	state := namedCookie(res, "authwire_idp_"+name)
+	toProvider := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || state == nil || state.Path != callback || !strings.HasPrefix(toProvider, provider+"/authorize?") {
+		t.Fatalf("%s login start: %d Location %q, state cookie %+v", name, res.StatusCode, toProvider, state)
+	}
+	res, _ = roundTrip(t, provider, "GET", strings.TrimPrefix(toProvider, provider), "")
+	back, ok := strings.CutPrefix(res.Header.Get("Location"), placeholder)
+	if res.StatusCode != http.StatusFound || !ok {
+		t.Fatalf("provider: %d Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	return state, back
+}
+
+// namedCookie returns the cookie res sets under name, or nil.
 func namedCookie(res *http.Response, name string) *http.Cookie {
 	for _, c := range res.Cookies() {
 		if c.Name == name {
@@ -128,22 +136,7 @@ func checkOIDCProviders(t *testing.T, h Harness) {
 	if res.StatusCode != http.StatusSeeOther || start != "/oidc/partner/login?next=%2Fadmin" {
 		t.Fatalf("?idp=partner: %d Location %q", res.StatusCode, start)
 	}
-	res, _ = roundTrip(t, base, "GET", start, "", browse)
-	var state *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "authwire_idp_partner" {
-			state = c
-		}
-	}
-	toProvider := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || state == nil || state.Path != "/oidc/partner/callback" || !strings.HasPrefix(toProvider, pb.URL+"/authorize?") {
-		t.Fatalf("partner's login start: %d Location %q, state cookie %+v", res.StatusCode, toProvider, state)
-	}
-	res, _ = roundTrip(t, pb.URL, "GET", strings.TrimPrefix(toProvider, pb.URL), "")
-	back, ok := strings.CutPrefix(res.Header.Get("Location"), placeholder)
-	if res.StatusCode != http.StatusFound || !ok {
-		t.Fatalf("provider: %d Location %q", res.StatusCode, res.Header.Get("Location"))
-	}
+	state, back := startOIDCLogin(t, base, start, pb.URL, "partner", "/oidc/partner/callback", placeholder)
 	atCorp := strings.Replace(back, "/oidc/partner/callback", "/oidc/corp/callback", 1)
 	res, _ = roundTrip(t, base, "GET", atCorp, "", browse, [2]string{"Cookie", "authwire_idp_corp=" + state.Value})
 	if res.StatusCode != http.StatusBadRequest || sessionCookie(res) != "" {
