@@ -50,6 +50,13 @@ func newStaticCredentials(entries []userEntry, hashed bool) (*staticCredentials,
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("%w: the user list is empty", ErrInvalidConfig)
 	}
+	return buildStaticCredentials(entries, func(string) bool { return hashed })
+}
+
+// buildStaticCredentials validates entries and builds the table, taking
+// each secret for a password hash when isHash says so and for plaintext
+// otherwise. An empty list is a table that refuses everyone.
+func buildStaticCredentials(entries []userEntry, isHash func(secret string) bool) (*staticCredentials, error) {
 	s := &staticCredentials{users: make(map[string]storedPassword, len(entries))}
 	for _, e := range entries {
 		if err := validUserName(e.name); err != nil {
@@ -59,7 +66,7 @@ func newStaticCredentials(entries []userEntry, hashed bool) (*staticCredentials,
 			return nil, fmt.Errorf("%w: user %q has an empty password", ErrInvalidConfig, e.name)
 		}
 		var p storedPassword = newPlainPassword(e.secret)
-		if hashed {
+		if isHash(e.secret) {
 			var err error
 			if p, err = parseStoredHash(e.secret); err != nil {
 				return nil, invalidConfig(fmt.Errorf("user %q: %w", e.name, err))

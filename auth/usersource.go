@@ -56,34 +56,14 @@ type Users struct {
 // NewUsers runs one hash of the dearest entry's cost, to make the dummy
 // that unknown users are checked against.
 func NewUsers(users map[string]string) (*Users, error) {
-	s := &staticCredentials{users: make(map[string]storedPassword, len(users))}
+	entries := make([]userEntry, 0, len(users))
 	for name, secret := range users {
-		if err := validUserName(name); err != nil {
-			return nil, err
-		}
-		if secret == "" {
-			return nil, fmt.Errorf("%w: user %q has an empty password", ErrInvalidConfig, name)
-		}
-		var p storedPassword = newPlainPassword(secret)
-		if looksHashed(secret) {
-			var err error
-			if p, err = parseStoredHash(secret); err != nil {
-				return nil, invalidConfig(fmt.Errorf("user %q: %w", name, err))
-			}
-		}
-		s.users[name] = p
+		entries = append(entries, userEntry{name, secret})
 	}
-	d, err := dearestDummy(func(yield func(storedPassword) bool) {
-		for _, p := range s.users {
-			if !yield(p) {
-				return
-			}
-		}
-	})
+	s, err := buildStaticCredentials(entries, looksHashed)
 	if err != nil {
 		return nil, err
 	}
-	s.dum = d
 	return &Users{creds: s}, nil
 }
 
