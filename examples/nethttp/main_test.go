@@ -61,13 +61,7 @@ func startExample(t *testing.T, extra map[string]string) string {
 }
 
 func TestExample(t *testing.T) {
-	base := startExample(t, nil)
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	tests := []struct {
-		path, user, pass string
-		status           int
-		body             string
-	}{
+	checkAnswers(t, startExample(t, nil), []answerCase{
 		{"/healthz", "", "", 200, "ok"},
 		{"/public/docs/intro", "", "", 200, "public page docs/intro"},
 		{"/", "", "", 401, "unauthenticated"},
@@ -81,8 +75,23 @@ func TestExample(t *testing.T) {
 		{"/marketing", "viewer", "viewer123", 200, `id="section-marketing"`},
 		{"/hr", "viewer", "viewer123", 403, "forbidden"},
 		{"/hr", "admin", "admin", 200, `id="section-hr"`},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// answerCase is a GET of path, with Basic credentials when user is set,
+// and the status and a part of the body it must get.
+type answerCase struct {
+	path, user, pass string
+	status           int
+	body             string
+}
+
+// checkAnswers sends each case to the example at base on a fresh
+// connection.
+func checkAnswers(t *testing.T, base string, cases []answerCase) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, tt := range cases {
 		req, _ := http.NewRequest("GET", base+tt.path, nil)
 		if tt.user != "" {
 			req.SetBasicAuth(tt.user, tt.pass)
@@ -120,29 +129,11 @@ func TestExampleSectionsFile(t *testing.T) {
 		}
 		env[f[0]] = path
 	}
-	base := startExample(t, env)
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for _, tt := range []struct {
-		path, user string
-		status     int
-		body       string
-	}{
-		{"/hr", "alice", 200, `id="section-hr"`},
-		{"/marketing", "alice", 403, "forbidden"},
-		{"/hr", "bob", 403, "forbidden"},
-		{"/api/whoami", "alice", 200, `"sections":["hr"]`},
-		{"/api/whoami", "bob", 200, `"sections":[]`},
-	} {
-		req, _ := http.NewRequest("GET", base+tt.path, nil)
-		req.SetBasicAuth(tt.user, "secret")
-		res, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != tt.status || !strings.Contains(string(b), tt.body) {
-			t.Errorf("%s as %s: %d %q, want %d containing %q", tt.path, tt.user, res.StatusCode, b, tt.status, tt.body)
-		}
-	}
+	checkAnswers(t, startExample(t, env), []answerCase{
+		{"/hr", "alice", "secret", 200, `id="section-hr"`},
+		{"/marketing", "alice", "secret", 403, "forbidden"},
+		{"/hr", "bob", "secret", 403, "forbidden"},
+		{"/api/whoami", "alice", "secret", 200, `"sections":["hr"]`},
+		{"/api/whoami", "bob", "secret", 200, `"sections":[]`},
+	})
 }
