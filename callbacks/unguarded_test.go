@@ -1,7 +1,6 @@
 package callbacks_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,41 +8,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/callbacks"
+	"github.com/authwire/authwire/internal/servetest"
 	"github.com/authwire/authwire/ws"
 )
-
-// syncBuffer is a log sink that handlers may write from several
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServedMuxFailsClosed serves a net/http app the wrong way, the mux
 // instead of a.Handler(), so that no request meets the guard: every
 // handler authwire gave out must answer 500, never its page, and the
 // mistake is logged once. Served the right way, the same app answers.
 func TestServedMuxFailsClosed(t *testing.T) {
-	var logs syncBuffer
+	var logs servetest.SyncBuffer
 	mux := http.NewServeMux()
 	a, err := auth.New(mux,
 		auth.WithUsers(map[string]string{"admin": "admin"}),

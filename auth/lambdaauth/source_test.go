@@ -12,27 +12,10 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/lambdaauth"
+	"github.com/authwire/authwire/internal/testclock"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.Unix(1_800_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *testclock.Clock { return testclock.New(time.Unix(1_800_000_000, 0)) }
 
 // table is a FetchFunc whose answer the test sets, counting calls.
 type table struct {
@@ -68,7 +51,7 @@ func (f *table) count() int {
 	return f.calls
 }
 
-func newTestSource(t *testing.T, f *table, clock *fakeClock, logs *bytes.Buffer) *lambdaauth.Source {
+func newTestSource(t *testing.T, f *table, clock *testclock.Clock, logs *bytes.Buffer) *lambdaauth.Source {
 	t.Helper()
 	log := quiet
 	if logs != nil {
@@ -93,12 +76,12 @@ func TestSourceKeepsTableForTTL(t *testing.T) {
 	if err != nil || u1 == nil || u1.Len() != 1 {
 		t.Fatalf("first Users: %v, %v", u1, err)
 	}
-	clock.advance(59 * time.Second)
+	clock.Advance(59 * time.Second)
 	if u, _ := s.Users(ctx); u != u1 || f.count() != 1 {
 		t.Fatalf("within the TTL: fetched %d times, same table %v", f.count(), u == u1)
 	}
 	// Due again, and unchanged: the same table is kept.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if u, _ := s.Users(ctx); u != u1 || f.count() != 2 {
 		t.Fatalf("after the TTL, unchanged: fetched %d times, same table %v", f.count(), u == u1)
 	}
@@ -107,7 +90,7 @@ func TestSourceKeepsTableForTTL(t *testing.T) {
 	if u, _ := s.Users(ctx); u != u1 {
 		t.Fatal("the rotated value was fetched before the TTL")
 	}
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	u2, err := s.Users(ctx)
 	if err != nil || u2 == u1 || u2.Len() != 2 {
 		t.Fatalf("after rotation: %v (len %d), %v", u2 == u1, u2.Len(), err)
@@ -126,7 +109,7 @@ func TestSourceFailureKeepsLastGoodTable(t *testing.T) {
 	}
 
 	f.set(nil, errors.New("parameter store unreachable"))
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if u, err := s.Users(ctx); u != good || err != nil {
 		t.Fatalf("failed fetch: %v, %v; want the last good table", u == good, err)
 	}
@@ -134,12 +117,12 @@ func TestSourceFailureKeepsLastGoodTable(t *testing.T) {
 		t.Fatalf("the failure was not logged: %s", logs.String())
 	}
 	// Not tried again before RetryAfter, then tried.
-	clock.advance(9 * time.Second)
+	clock.Advance(9 * time.Second)
 	s.Users(ctx)
 	if n := f.count(); n != 2 {
 		t.Fatalf("fetched %d times before RetryAfter passed, want 2", n)
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	s.Users(ctx)
 	if n := f.count(); n != 3 {
 		t.Fatalf("fetched %d times after RetryAfter, want 3", n)
@@ -147,7 +130,7 @@ func TestSourceFailureKeepsLastGoodTable(t *testing.T) {
 
 	// A table that does not parse is a failure too.
 	f.set(map[string]string{"alice": "$2y$05$broken"}, nil)
-	clock.advance(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	if u, err := s.Users(ctx); u != good || err != nil {
 		t.Fatalf("malformed table: %v, %v; want the last good table", u == good, err)
 	}
@@ -176,7 +159,7 @@ func TestSourceWithNoTableRefuses(t *testing.T) {
 		t.Fatalf("within RetryAfter: fetched %d times, err %v", f.count(), err)
 	}
 	f.set(map[string]string{"alice": "pw"}, nil)
-	clock.advance(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	if u, err := s.Users(ctx); err != nil || u.Len() != 1 {
 		t.Fatalf("after recovery: %v, %v", u, err)
 	}
@@ -238,7 +221,7 @@ func TestSourceWaitersShareOneFetch(t *testing.T) {
 
 	// With a table, a request that finds a fetch running goes on with the
 	// table in force instead of waiting.
-	clock.advance(lambdaauth.DefaultSourceTTL)
+	clock.Advance(lambdaauth.DefaultSourceTTL)
 	release = make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -288,7 +271,7 @@ func TestSourceBehindAuthorizer(t *testing.T) {
 		t.Fatalf("no table yet: %v", err)
 	}
 	f.set(map[string]string{"alice": "old"}, nil)
-	clock.advance(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	if err := ask("alice", "old"); err != nil {
 		t.Fatalf("first table: %v", err)
 	}
@@ -296,7 +279,7 @@ func TestSourceBehindAuthorizer(t *testing.T) {
 	if err := ask("alice", "old"); err != nil {
 		t.Fatalf("old password within the TTL: %v", err)
 	}
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if err := ask("alice", "old"); !errors.Is(err, lambdaauth.ErrUnauthorized) {
 		t.Fatalf("old password after the TTL: %v", err)
 	}
@@ -304,7 +287,7 @@ func TestSourceBehindAuthorizer(t *testing.T) {
 		t.Fatalf("new password after the TTL: %v", err)
 	}
 	f.set(nil, errors.New("throttled"))
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if err := ask("alice", "new"); err != nil {
 		t.Fatalf("during an outage, the last good table: %v", err)
 	}

@@ -71,7 +71,7 @@ func Start(t *testing.T) *Hydra {
 		"URLS_SELF_ISSUER="+h.Issuer,
 		"URLS_LOGIN="+ui.URL+"/login", "URLS_CONSENT="+ui.URL+"/consent", "URLS_LOGOUT="+ui.URL+"/logout",
 	)
-	var out syncBuffer
+	var out servetest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -314,23 +314,4 @@ func build(t *testing.T, bin string) error {
 		return err
 	}
 	return os.Rename(bin+".tmp", bin)
-}
-
-// syncBuffer is a bytes.Buffer safe for the writes of a process and the
-// reads of a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

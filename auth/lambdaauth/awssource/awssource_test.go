@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/authwire/authwire/auth/lambdaauth"
 	"github.com/authwire/authwire/auth/lambdaauth/awssource"
 	"github.com/authwire/authwire/internal/awstest"
+	"github.com/authwire/authwire/internal/testclock"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -57,29 +57,11 @@ func basic(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// clock is a fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // authorizer is an authorizer over fetch, with a fake clock, a TTL of a
 // minute and logs kept in logs.
-func authorizer(t *testing.T, fetch lambdaauth.FetchFunc, logs *bytes.Buffer) (*lambdaauth.Authorizer, *clock) {
+func authorizer(t *testing.T, fetch lambdaauth.FetchFunc, logs *bytes.Buffer) (*lambdaauth.Authorizer, *testclock.Clock) {
 	t.Helper()
-	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	src, err := lambdaauth.NewSource(fetch, lambdaauth.SourceConfig{Name: "aws", TTL: time.Minute, RetryAfter: time.Second, Logger: log, Now: c.Now})
 	if err != nil {
@@ -168,7 +150,7 @@ func TestParameterStore(t *testing.T) {
 	if got := ask(t, a, "alice", "al1ce-old"); got != "Allow alice admin" {
 		t.Fatalf("within the TTL after rotation: %s", got)
 	}
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if got := ask(t, a, "alice", "al1ce-old"); got != "Unauthorized" {
 		t.Fatalf("old password after the TTL: %s", got)
 	}
@@ -182,7 +164,7 @@ func TestParameterStore(t *testing.T) {
 	// Throttled twice: the SDK retries, and the third call answers.
 	srv.SetParameter("/myapp/users", `{"alice":"al1ce-3"}`)
 	srv.Fail("ThrottlingException", 2)
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	before := len(srv.Requests())
 	if got := ask(t, a, "alice", "al1ce-3"); got != "Allow alice admin" {
 		t.Fatalf("after two throttled calls: %s", got)
@@ -193,7 +175,7 @@ func TestParameterStore(t *testing.T) {
 
 	// Throttled for good: the last good table stays, and it is logged.
 	srv.Fail("ThrottlingException", -1)
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if got := ask(t, a, "alice", "al1ce-3"); got != "Allow alice admin" {
 		t.Fatalf("while throttled: %s", got)
 	}
@@ -203,7 +185,7 @@ func TestParameterStore(t *testing.T) {
 
 	// The server down: the last good table stays.
 	srv.Close()
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if got := ask(t, a, "alice", "al1ce-3"); got != "Allow alice admin" {
 		t.Fatalf("with the server down: %s", got)
 	}
@@ -286,7 +268,7 @@ func TestSecretsManager(t *testing.T) {
 
 	// Rotated (as a binary secret this time): picked up after the TTL.
 	srv.SetSecretBinary("myapp/users", []byte(`{"alice":"v2"}`))
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if got := ask(t, a, "alice", "v1"); got != "Unauthorized" {
 		t.Fatalf("v1 after rotation: %s", got)
 	}
@@ -301,7 +283,7 @@ func TestSecretsManager(t *testing.T) {
 		t.Fatalf("missing secret: %v", err)
 	}
 	srv.Fail("ResourceNotFoundException", -1)
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if got := ask(t, a, "alice", "v2"); got != "Allow alice admin" {
 		t.Fatalf("secret gone: %s", got)
 	}
@@ -309,7 +291,7 @@ func TestSecretsManager(t *testing.T) {
 		t.Fatalf("not logged: %s", logs.String())
 	}
 	srv.Close()
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if got := ask(t, a, "alice", "v2"); got != "Allow alice admin" {
 		t.Fatalf("server down: %s", got)
 	}
