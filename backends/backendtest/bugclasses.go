@@ -88,6 +88,21 @@ func checkBugClasses(t *testing.T, h Harness) {
 				t.Errorf("Cookie %d (%d bytes, ends %q): %d %.80q, want 401", i, len(cookie), cookie[max(0, len(cookie)-8):], res.StatusCode, body)
 			}
 		}
+		// The same session cookie in the forms a Cookie header may carry it
+		// is read alike by every backend: among other cookies, with blanks
+		// around it, in double quotes (RFC 6265 allows them), and as the
+		// first of two cookies of the same name.
+		for i, cookie := range []string{
+			"a=1; " + name + "=" + good + "; b=2",
+			"  " + name + "=" + good + " ;x=1",
+			name + `="` + good + `"`,
+			name + "=" + good + "; " + name + "=stale",
+		} {
+			res, body := roundTrip(t, base, "GET", "/", "", [2]string{"Cookie", cookie}, jsonAccept)
+			if res.StatusCode != http.StatusOK || echoLine(body, "user") != AdminUser {
+				t.Errorf("well-formed Cookie %d: %d %.80q, want 200 as %s", i, res.StatusCode, body, AdminUser)
+			}
+		}
 	})
 
 	t.Run("logout racing requests", func(t *testing.T) {
