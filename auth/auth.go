@@ -39,10 +39,10 @@ type Auth struct {
 	sessions *sessionManager     // nil without WithSessions
 	flow     *loginFlow          // login form and logout; nil without sessions
 	forward  *forwardAuth        // the forward-auth endpoint; nil without WithForwardAuth
-	// oidc holds the login methods (WithLoginMethod), OpenID Connect
-	// providers most often; nil without. guard.go serves their routes
+	// methods holds the login methods (WithLoginMethod), OpenID Connect
+	// providers most often; nil without. The guard serves their routes
 	// through it.
-	oidc    *loginMethods
+	methods *loginMethods
 	origins *originCheck // the cross-origin check of state-changing endpoints
 
 	// fixedContexts holds, for each identity prebuilt at New, a context

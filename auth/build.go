@@ -67,10 +67,10 @@ func build(cfg *config) (*Auth, error) {
 		return nil, fmt.Errorf("%w: no credentials configured (use WithUsers, WithHashedUsers, WithHtpasswdFile, WithUserSource, WithVerifyFunc or WithAuthenticator)", ErrInvalidConfig)
 	}
 	if len(cfg.methods) > 0 {
-		if a.oidc, err = installLoginMethods(cfg, a.sessions, a.flow); err != nil {
+		if a.methods, err = installLoginMethods(cfg, a.sessions, a.flow); err != nil {
 			return nil, err
 		}
-		a.flow.methods = a.oidc
+		a.flow.methods = a.methods
 	}
 	if cfg.forward != nil {
 		if a.forward, err = newForwardAuth(cfg.forward, a, cfg.proxies, a.browserLogin()); err != nil {

@@ -23,7 +23,7 @@ func (a *Auth) guard(x backends.Exchange) bool {
 	if a.flow != nil && a.flow.serve(x, path) {
 		return false
 	}
-	if a.oidc != nil && a.oidc.serve(x, path) {
+	if a.methods != nil && a.methods.serve(x, path) {
 		return false
 	}
 	if pub := a.public.Load(); len(pub.src) > 0 && pub.match(path, x.RawPath(), a.folding) {
@@ -149,13 +149,14 @@ func (a *Auth) unauthenticated(x backends.Exchange) {
 }
 
 // browserLogin is where browsers that are not logged in are sent: the
-// login form, else the OIDC login, else nowhere ("").
+// login form, else the login methods' start (one method's, or the page
+// that lists several), else nowhere ("").
 func (a *Auth) browserLogin() string {
 	switch {
 	case a.flow != nil && a.flow.form:
 		return a.flow.path
-	case a.oidc != nil:
-		return a.oidc.loginPath
+	case a.methods != nil:
+		return a.methods.loginPath
 	}
 	return ""
 }

@@ -88,7 +88,7 @@ func WithLoginMethod(m LoginMethod) Option {
 }
 
 // loginMethods holds the installed login methods and serves their routes.
-// The guard reaches it as Auth.oidc.
+// The guard reaches it as Auth.methods.
 type loginMethods struct {
 	// loginPath is where a browser that is not logged in goes when there
 	// is no login form: the one method's StartPath, or the login path,
