@@ -128,7 +128,7 @@ func (f *loginFlow) page(x backends.Exchange) {
 // random cookie, which is made if the browser has none yet, and the login
 // methods' entries. Without the form it lists the methods alone.
 func (f *loginFlow) showForm(x backends.Exchange, next, user, message string, status int) {
-	view := loginView{LoginPage: LoginPage{Title: f.title, Next: f.next(next), User: user, Error: message}}
+	view := LoginPage{Title: f.title, Next: f.next(next), User: user, Error: message}
 	if f.form {
 		bind := x.Cookie(loginCSRFCookie)
 		if len(bind) < 32 {
@@ -299,21 +299,12 @@ func (f *loginFlow) readForm(x backends.Exchange) (url.Values, bool) {
 	return form, true
 }
 
-// LoginLink is one login method's entry on the login page. The page's
-// template (LoginConfig.Template) finds the entries as .Methods, in the
-// order the methods were given, beside the fields of [LoginPage]; SSO and
-// SSOName are the first entry's URL and Label, for a template written for
-// one method.
+// LoginLink is one login method's entry on the login page: the page's
+// template (LoginConfig.Template) finds the entries as [LoginPage].Methods.
 type LoginLink struct {
 	Name  string // the method's name (LoginInfo.Name), as in ?idp=<Name>
 	Label string // its label (LoginInfo.Label)
 	URL   string // its StartPath, with the validated next
-}
-
-// loginView is what the login page's template is executed with.
-type loginView struct {
-	LoginPage
-	Methods []LoginLink
 }
 
 // redirect answers 303 See Other to location.

@@ -86,8 +86,12 @@ type LoginPage struct {
 	Next      string // where to go after login, already validated
 	User      string // the user name tried, after a failure
 	Error     string // a generic failure message, or ""
-	SSO       string // the OIDC login URL (with next), when WithOIDC is on
-	SSOName   string // its label (OIDCConfig.Name)
+	// Methods are the login methods' entries (WithLoginMethod), in the
+	// order they were given; none without login methods.
+	Methods []LoginLink
+	// SSO and SSOName are the first method's URL and Label, for a
+	// template written for one method; "" without login methods.
+	SSO, SSOName string
 }
 
 // WithLoginForm serves a login form and sends browsers that are not logged
