@@ -27,7 +27,8 @@ type LoginSessions struct {
 
 // Start logs the caller of x in as id.User, a user of the method, in
 // id.Groups and id.Sections; of id.Claims only "email" is kept (as the session's
-// Identity.Claims["email"]). As after a password login, the session x
+// Identity.Claims["email"]), and "sid", the provider's session ID, goes
+// to the session's record in the [SessionIndex] (for back-channel logout). As after a password login, the session x
 // came with is revoked and a new one, with a fresh random ID, is started
 // and its cookie set, so that an ID planted before login never becomes a
 // logged-in one.
@@ -67,6 +68,14 @@ func (s *LoginSessions) Start(x backends.Exchange, id *Identity) (*Identity, err
 	started.Sections = ownSections(id.Sections)
 	if email, ok := id.Claims["email"].(string); ok {
 		started.Claims = map[string]any{"email": email}
+	}
+	// The provider's session ID is not kept in the session, only in its
+	// record in the index, where back-channel logout finds it.
+	if sid, ok := id.Claims["sid"].(string); ok && sid != "" {
+		if started.Claims == nil {
+			started.Claims = map[string]any{}
+		}
+		started.Claims["sid"] = sid
 	}
 	session, err := s.manager.login(x, started)
 	if err != nil {
@@ -116,7 +125,7 @@ func (s *LoginSessions) Logger() *slog.Logger { return s.log }
 func (m *sessionManager) login(x backends.Exchange, id *Identity) (*Session, error) {
 	ctx := x.Context()
 	if old, err := m.store.Load(ctx, x.Cookie(m.cookieName)); err == nil {
-		_ = m.revoke(ctx, old.ID, timeOf(old.ExpiresAt))
+		_ = m.revoke(ctx, old.ID, old.User, timeOf(old.ExpiresAt))
 	}
 	s, err := m.start(ctx, x, id)
 	if err != nil {
