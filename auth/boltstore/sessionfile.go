@@ -107,6 +107,13 @@ func validID(v string) bool {
 	return err == nil
 }
 
+// has reports whether b holds key, whose value may be empty (Get does
+// not tell an empty value from none in every case).
+func has(b *bolt.Bucket, key []byte) bool {
+	k, _ := b.Cursor().Seek(key)
+	return bytes.Equal(k, key)
+}
+
 // refHash is the SHA-256 of a cookie's reference, as the file keys it.
 func refHash(ref string) [refHashLen]byte { return sha256.Sum256([]byte(ref)) }
 
@@ -133,7 +140,7 @@ func checkSessions(tx *bolt.Tx) error {
 		if got := refs.Get(r.ref[:]); !bytes.Equal(got, id) {
 			return errors.New("a session whose reference is missing or names another")
 		}
-		if deadlines.Get(deadlineKey(r.deadline, string(id))) == nil {
+		if !has(deadlines, deadlineKey(r.deadline, string(id))) {
 			return errors.New("a session without its deadline entry")
 		}
 		n++

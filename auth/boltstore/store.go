@@ -7,7 +7,10 @@
 //	defer st.Close()
 //	a, err := auth.New(mux, auth.WithSessions(auth.SessionConfig{Keys: keys, Revocations: st}), ...)
 //
-// [Store] is the revocation list; [Store.Sessions] is a server-side
+// [Store] is the revocation list, of sessions and of users ("log out
+// everywhere", [auth.UserRevocationList]), and the index of each user's
+// sessions ([auth.SessionIndex], which auth uses by default when the
+// revocation list is one); [Store.Sessions] is a server-side
 // [auth.SessionStore] in the same file, for sessions that a logout
 // deletes and a restart keeps even without the same keys:
 //
@@ -45,8 +48,11 @@ var ErrCorrupt = errors.New("boltstore: the file is corrupt")
 // time (Unix seconds, big-endian) until which it stays revoked.
 var revocationsBucket = []byte("revocations")
 
-// Store is an auth.RevocationList kept in a bbolt file. It is safe for
-// concurrent use.
+// Store is an [auth.UserRevocationList] and an [auth.SessionIndex] kept
+// in a bbolt file; its SessionStores ([Store.Sessions]) keep sessions in
+// the same file. Every write is on disk when it returns; revocations are
+// answered from memory, the index and the sessions from the file. It is
+// safe for concurrent use.
 type Store struct {
 	db   *bolt.DB
 	mem  *auth.MemoryRevocations
@@ -92,12 +98,19 @@ func open(path string, now func() time.Time) (*Store, error) {
 	return s, nil
 }
 
-// load reads the revocations in force into memory and deletes the rest,
-// checks the sessions and deletes those past their deadline.
+// load reads the revocations (of sessions and of users) in force into
+// memory and deletes the rest, checks the session index and the sessions
+// and deletes the expired ones.
 func (s *Store) load() error {
 	now := s.now()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := s.loadRevocations(tx, now); err != nil {
+			return err
+		}
+		if err := s.loadUserRevocations(tx, now); err != nil {
+			return err
+		}
+		if err := checkIndex(tx, now); err != nil {
 			return err
 		}
 		if err := checkSessions(tx); err != nil {
