@@ -60,3 +60,27 @@ func BenchmarkSessionSave(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndexPut is the cost of a refresh's index write: one of a
+// user's ten records rewritten, a synced transaction each time.
+func BenchmarkIndexPut(b *testing.B) {
+	clock := testclock.New(start)
+	st, err := open(filepath.Join(b.TempDir(), "authwire.db"), clock.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for i := range 10 {
+		if err := st.Put(ctx, indexRecord(sessionIDOf(i), "alice", start, "")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := indexRecord(sessionIDOf(0), "alice", start, "")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.Put(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
