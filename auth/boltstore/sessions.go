@@ -91,6 +91,7 @@ func (ss *SessionStore) Save(_ context.Context, sess *auth.Session) (string, err
 	err = ss.st.db.Update(func(tx *bolt.Tx) error {
 		sessions, refs, deadlines := tx.Bucket(sessionsBucket), tx.Bucket(refsBucket), tx.Bucket(deadlinesBucket)
 		ref, minted = "", false
+		var err error
 		if old := sessions.Get([]byte(sess.ID)); old != nil {
 			r, err := decodeHeader([]byte(sess.ID), old)
 			if err != nil {
