@@ -93,6 +93,11 @@ type Config struct {
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
 //     that a logout outlives a restart; default authwire-demo under
 //     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;
+//   - SESSION_STORE: cookie (the default) keeps each session in its
+//     sealed cookie; file keeps sessions server-side in the state
+//     directory's file beside the revocations, so that they outlive a
+//     restart even without SESSION_SECRET and a logout deletes them; not
+//     with REDIS_URL, which keeps sessions in Redis;
 //   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
 //     brute-force counters in Redis, so that several demo processes
 //     share them; the demo fails to start if Redis cannot be reached;
@@ -115,6 +120,13 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 		return cfg, fmt.Errorf("ADDR %q: %w", cfg.Addr, err)
 	}
 
+	sessionStore := getenv("SESSION_STORE")
+	switch {
+	case sessionStore != "" && sessionStore != "cookie" && sessionStore != "file":
+		return cfg, fmt.Errorf("SESSION_STORE %q: want cookie (the default) or file", sessionStore)
+	case sessionStore == "file" && getenv("REDIS_URL") != "":
+		return cfg, errors.New("SESSION_STORE=file keeps sessions in the state directory, REDIS_URL in Redis: set one of them")
+	}
 	var keys [][]byte
 	if secret := getenv("SESSION_SECRET"); secret != "" {
 		var err error
@@ -124,8 +136,10 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	} else {
 		h, b := auth.GenerateKeyPair()
 		keys = [][]byte{h, b}
-		log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops; " +
-			"to keep them, set a random secret with: export SESSION_SECRET=\"$(" + makeSecret + ")\"")
+		if sessionStore != "file" {
+			log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops; " +
+				"to keep them, set a random secret with: export SESSION_SECRET=\"$(" + makeSecret + ")\"")
+		}
 	}
 
 	if cfg.TLS, err = loadTLS(getenv, log); err != nil {
@@ -154,6 +168,11 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 			return cfg, fmt.Errorf("STATE_DIR: %w", err)
 		}
 		sessions.Revocations, cfg.closeStore = revs, revs.Close
+		if sessionStore == "file" {
+			// Sessions server-side in the same file: they outlive a
+			// restart, and a logout deletes them.
+			sessions.Store = revs.Sessions(boltstore.SessionsConfig{IdleTimeout: sessions.IdleTimeout})
+		}
 	} else {
 		store, closeRedis, err := openRedis(u)
 		if err != nil {
