@@ -70,12 +70,12 @@ func (a *Auth) Recheck(ctx context.Context, id *Identity) (*Identity, error) {
 		return a.recheckCredentials(ctx, id)
 	}
 	s.Groups, s.Sections, s.ExpiresAt = id.Groups, id.Sections, id.ExpiresAt.Unix()
-	now2, err := m.rightsOf(ctx, s, live, t, false)
+	current, err := m.rightsOf(ctx, s, live, t, false)
 	if err != nil {
 		_ = m.revoke(ctx, id.SessionID, id.User, id.ExpiresAt)
 		return nil, ErrSessionEnded
 	}
-	return sameOrNew(id, now2), nil
+	return withRights(id, current.Groups, current.Sections), nil
 }
 
 // seenElsewhere returns the later of seen and the session's last use as
@@ -109,22 +109,17 @@ func (a *Auth) recheckCredentials(ctx context.Context, id *Identity) (*Identity,
 	case err != nil:
 		return id, fmt.Errorf("auth: rechecking %q: %w", id.User, err)
 	}
-	if equalStrings(groups, id.Groups) && equalStrings(sections, id.Sections) {
-		return id, nil
-	}
-	c := id.Clone()
-	c.Groups, c.Sections = groups, sections
-	return c, nil
+	return withRights(id, groups, sections), nil
 }
 
-// sameOrNew returns id when now grants the same rights, and a copy of id
-// with now's groups and sections otherwise.
-func sameOrNew(id, now *Identity) *Identity {
-	if equalStrings(id.Groups, now.Groups) && equalStrings(id.Sections, now.Sections) {
+// withRights returns id when groups and sections are its own, and a copy
+// of id with them otherwise.
+func withRights(id *Identity, groups, sections []string) *Identity {
+	if equalStrings(id.Groups, groups) && equalStrings(id.Sections, sections) {
 		return id
 	}
 	c := id.Clone()
-	c.Groups, c.Sections = now.Groups, now.Sections
+	c.Groups, c.Sections = groups, sections
 	return c
 }
 

@@ -49,9 +49,8 @@ func (m *sessionManager) rightsOf(ctx context.Context, s *Session, live *liveSes
 		case err != nil:
 			m.log.LogAttrs(ctx, slog.LevelError, "authwire: re-reading a session's rights failed; the last ones are kept",
 				slog.String("user", s.User), slog.String("error", err.Error()))
-		case !equalStrings(groups, id.Groups) || !equalStrings(sections, id.Sections):
-			id = id.Clone()
-			id.Groups, id.Sections = groups, sections
+		default:
+			id = withRights(id, groups, sections)
 		}
 	}
 	live.rights.Store(&sessionRights{id: id, at: now})
