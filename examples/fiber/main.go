@@ -69,7 +69,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return c.SendString("private page of user " + c.Params("id") + ", seen by " + auth.FromContext(c.UserContext()).User + "\n")
 	})
 	page := func(c *fiber.Ctx, body []byte) error {
-		for _, h := range demo.PageHeaders() {
+		for _, h := range cfg.PageHeaders() {
 			c.Set(h[0], h[1])
 		}
 		c.Type("html", "utf-8")

@@ -57,7 +57,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		c.String(http.StatusOK, "private page of user %s, seen by %s\n", c.Param("id"), auth.FromContext(c.Request.Context()).User)
 	})
 	page := func(c *gin.Context, body []byte) {
-		for _, h := range demo.PageHeaders() {
+		for _, h := range cfg.PageHeaders() {
 			c.Header(h[0], h[1])
 		}
 		c.Data(http.StatusOK, "text/html; charset=utf-8", body)

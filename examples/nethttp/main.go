@@ -39,7 +39,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := live.Mount(mux); err != nil {
 		return err
 	}
-	routes(mux, a)
+	routes(mux, a, cfg)
 
 	ln, err := demo.Listen(cfg, stdout)
 	if err != nil {
@@ -50,7 +50,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 }
 
 // routes registers the example's pages on mux.
-func routes(mux *http.ServeMux, a *auth.Auth) {
+func routes(mux *http.ServeMux, a *auth.Auth, cfg demo.Config) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok")
 	})
@@ -64,7 +64,7 @@ func routes(mux *http.ServeMux, a *auth.Auth) {
 		fmt.Fprintf(w, "private page of user %s, seen by %s\n", r.PathValue("id"), auth.FromContext(r.Context()).User)
 	})
 	page := func(w http.ResponseWriter, body []byte) {
-		for _, h := range demo.PageHeaders() {
+		for _, h := range cfg.PageHeaders() {
 			w.Header().Set(h[0], h[1])
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

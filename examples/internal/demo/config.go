@@ -47,6 +47,7 @@ type Config struct {
 	TLS *tls.Config
 
 	closeStore func() error // closes Redis's client, or the state directory's file
+	oidc       bool         // OpenID providers are configured
 }
 
 // Load reads the environment:
@@ -213,6 +214,7 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	for _, p := range [...][2]string{{"OIDC_", "oidc"}, {"OIDC2_", "oidc2"}} {
 		if o := oidcProvider(getenv, p[0], p[1]); o != nil {
 			opts = append(opts, o)
+			cfg.oidc = true
 		}
 	}
 	switch mode := getenv("AUTH_MODE"); mode {

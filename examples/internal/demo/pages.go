@@ -21,13 +21,22 @@ var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 // PageHeaders returns the response headers of the demo's own pages, which
 // carry a CSRF token and a user's data: never cached, never framed, and
 // scripts, styles and connections from this origin only (the dashboard's
-// inline script and style, client.js and the callbacks socket).
-func PageHeaders() [][2]string {
+// inline script and style, client.js and the callbacks socket). Forms
+// post to this origin only (form-action 'self'), unless OpenID providers
+// are configured: Chromium applies form-action to every redirect that
+// follows a form's post, and the logout form's answer sends the browser
+// through the provider's pages (its end-session endpoint, its logout
+// app), on origins the demo cannot know.
+func (c Config) PageHeaders() [][2]string {
+	formAction := "form-action 'self'; "
+	if c.oidc {
+		formAction = ""
+	}
 	return [][2]string{
 		{"Cache-Control", "no-store"},
 		{"X-Frame-Options", "DENY"},
 		{"Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
-			"img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+			"img-src 'self' data:; connect-src 'self'; " + formAction + "frame-ancestors 'none'; base-uri 'none'"},
 		{"X-Content-Type-Options", "nosniff"},
 		{"Referrer-Policy", "same-origin"},
 	}
