@@ -2,15 +2,19 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/authwire/authwire/auth"
+	"github.com/authwire/authwire/internal/servetest"
 )
 
 // groupTable is a GroupsFunc whose answers the test changes.
@@ -179,5 +183,99 @@ func TestRevokeUserClosesEverySocket(t *testing.T) {
 		}
 		mustEcho(t, keep)
 		expectClose(t, app.mustDial("/ws/echo", cookieHeader(one)), StatusUnauthenticated)
+	})
+}
+
+// flakyRevocations is a revocation list that can be made to fail, as a
+// shared store does while it is away.
+type flakyRevocations struct {
+	*auth.MemoryRevocations
+	down atomic.Bool
+}
+
+var errStoreDown = errors.New("store down")
+
+func (f *flakyRevocations) Revoked(ctx context.Context, id string) (bool, error) {
+	if f.down.Load() {
+		return false, errStoreDown
+	}
+	return f.MemoryRevocations.Revoked(ctx, id)
+}
+
+func (f *flakyRevocations) SessionRevoked(ctx context.Context, id, user string, issued time.Time) (bool, error) {
+	if f.down.Load() {
+		return false, errStoreDown
+	}
+	return f.MemoryRevocations.SessionRevoked(ctx, id, user, issued)
+}
+
+// TestRecheckCatchesUpAfterAnOutage: while the revocation list cannot be
+// reached, a socket stays open (its checks fail, and say so); a
+// revocation made meanwhile by another process, which this one never
+// heard of, closes it with 4401 at the first check after the list is back.
+func TestRecheckCatchesUpAfterAnOutage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		revs := &flakyRevocations{MemoryRevocations: auth.NewMemoryRevocations(nil)}
+		hashKey, blockKey := auth.GenerateKeyPair()
+		a, router, serve, err := be.build(
+			auth.WithUsers(map[string]string{"admin": "admin"}),
+			auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}, InsecureCookies: true, Revocations: revs}),
+			auth.WithoutRegulation(), auth.WithLogger(discardLogger()),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(a, Config{RecheckInterval: 20 * time.Millisecond, Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			defer cancel()
+			_ = s.Shutdown(ctx)
+		})
+		if err := s.Mount(router, "/ws/quiet", readUntilClosed); err != nil {
+			t.Fatal(err)
+		}
+		router.Handle("GET /api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, auth.FromContext(r.Context()).SessionID)
+		}))
+		base := serve(t)
+		client := &http.Client{Transport: &http.Transport{}}
+		t.Cleanup(client.CloseIdleConnections)
+		cookie, sid := servetest.Login(t, client, base+"/api/sid", "admin", "admin")
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws/quiet", &websocket.DialOptions{HTTPClient: client, HTTPHeader: cookieHeader(cookie)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		closed := make(chan websocket.StatusCode, 1)
+		go func() {
+			_, _, err := c.Read(context.Background())
+			closed <- websocket.CloseStatus(err)
+		}()
+
+		revs.down.Store(true)
+		// Revoked elsewhere while this process cannot see it: the entry
+		// is in the list, no hook ran here.
+		if err := revs.MemoryRevocations.Revoke(t.Context(), sid, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case code := <-closed:
+			t.Fatalf("the socket closed (%d) while the list was away", code)
+		case <-time.After(200 * time.Millisecond): // about ten failed checks
+		}
+		revs.down.Store(false)
+		select {
+		case code := <-closed:
+			if code != StatusUnauthenticated {
+				t.Fatalf("after the outage the socket closed with %d, want 4401", code)
+			}
+		case <-time.After(waitFor):
+			t.Fatal("the revoked session's socket stayed open after the list came back")
+		}
 	})
 }
