@@ -81,7 +81,7 @@ func (s *LoginSessions) Start(x backends.Exchange, id *Identity) (*Identity, err
 	if err != nil {
 		return nil, err
 	}
-	started.SessionID, started.ExpiresAt = session.ID, timeOf(session.ExpiresAt)
+	started.SessionID, started.IssuedAt, started.ExpiresAt = session.ID, timeOf(session.IssuedAt), timeOf(session.ExpiresAt)
 	return started, nil
 }
 
