@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/redisstore"
 	"github.com/authwire/authwire/internal/servetest"
@@ -24,12 +26,12 @@ type process struct {
 	ended []string // sessions whose end this process's hooks saw
 }
 
-func newProcess(t *testing.T, srv *servetest.RedisServer) *process {
+func newProcess(t *testing.T, rdb redis.UniversalClient) *process {
 	t.Helper()
 	// No Keys: a server-side store needs none, and the logout form's CSRF
 	// token is bound to the session ID without a key, so every process
 	// takes every other's.
-	p := &process{store: redisstore.New(srv.Client(t), redisstore.Config{})}
+	p := &process{store: redisstore.New(rdb, redisstore.Config{})}
 	reg, err := p.store.Regulator(auth.RegulationPolicy{MaxFailures: 3, Window: time.Minute, BanTime: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func (p *process) endedSessions() []string {
 // them. With Redis gone, cookies are refused but kept.
 func TestProcessesShareSessionsLogoutsAndBans(t *testing.T) {
 	srv := servetest.Redis(t)
-	one, two := newProcess(t, srv), newProcess(t, srv)
+	one, two := newProcess(t, srv.Client(t)), newProcess(t, srv.Client(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	watching := make(chan error, 1)
 	go func() { watching <- two.store.WatchRevocations(ctx, func(id string) { two.a.Revoke(ctx, id) }) }()
@@ -125,7 +127,7 @@ func TestProcessesShareSessionsLogoutsAndBans(t *testing.T) {
 	}
 
 	// Revoking on one ends the session on both, and two hears of it.
-	// The watcher may not be subscribed yet when the first revocation is
+	// The watcher may not read the stream yet when the first revocation is
 	// announced: revoke throwaway sessions until one reaches two.
 	deadline := time.Now().Add(safetyNet)
 	for i := 0; len(two.endedSessions()) == 0; i++ {
@@ -191,7 +193,7 @@ func contains(list []string, s string) bool {
 // leaves its session.
 func TestScriptBasicLeavesNoKeys(t *testing.T) {
 	srv := servetest.Redis(t)
-	p := newProcess(t, srv)
+	p := newProcess(t, srv.Client(t))
 	rdb := srv.Client(t)
 	for range 50 {
 		status, body, cookies := p.getWith(t, "alice", "alice-pw", "", http.Header{"Accept": {"application/json"}})

@@ -4,18 +4,43 @@
 //
 //   - [Store] is an [auth.SessionStore]: the session lives in Redis and the
 //     cookie holds only its random ID, so a logout deletes it everywhere;
-//   - it is also an [auth.RevocationList], whose revocations every process
-//     can watch ([Store.WatchRevocations]) to close the WebSockets of a
-//     session ended elsewhere;
+//   - it is also an [auth.RevocationList], whose revocations are announced
+//     on a Redis stream that every process reads ([Store.WatchRevocations])
+//     to close the WebSockets of a session ended elsewhere; a process cut
+//     off from Redis reads the announcements it missed when it is back;
 //   - [Store.Regulator] counts password attempts per user and per address
 //     in Redis, each before its password is checked and atomically, so
 //     that processes guessed at together still check no more than the
 //     same [auth.RegulationPolicy] allows the in-memory regulator.
 //
-// Keys are the Prefix (default "authwire:") followed by "s:" and a session
-// ID, "r:" and a session ID, or "f:"/"b:" and the hex of the first 16
-// bytes of a regulation key's SHA-256. Every key carries an expiry, so
-// nothing outlives its use.
+// # Redis
+//
+// It needs Redis 7.0 or later, and works on any [redis.UniversalClient]:
+// one server ([redis.NewClient]), a master watched by Sentinel
+// ([redis.NewFailoverClient], with the master's name and the sentinels'
+// addresses), or a Redis Cluster ([redis.NewClusterClient], with some of
+// its nodes' addresses); [redis.NewUniversalClient] picks one of the
+// three from [redis.UniversalOptions] (MasterName set: Sentinel; several
+// Addrs: Cluster). Every command and script touches one key, or keys that
+// share a hash slot, so Cluster takes them all.
+//
+// # Keys
+//
+// Keys are the Prefix (default "authwire:") followed by:
+//
+//	s:<id>                 a session, as JSON, expiring when it expires or goes idle
+//	{r}:<id>               the mark of a revoked session, expiring when the revocation does
+//	{r}:revocations        the stream of revocation announcements, each entry a field
+//	                       "id" holding a session ID; entries older than Config.Lifetime
+//	                       are trimmed, and the stream expires Config.Lifetime after its last
+//	rl:{<h>}:f, rl:{<h>}:b a regulation key's attempt count and ban, expiring with them
+//
+// where <id> is a session ID and <h> the hex of the first 16 bytes of a
+// regulation key's SHA-256. The braces are Redis Cluster hash tags: the
+// keys one script writes together are equal up to their first '}', so
+// they share a slot. Every key carries an expiry, so nothing outlives its
+// use. The Prefix should hold no braces (one would make a hash tag of
+// its own, and put every key in one slot).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	store := redisstore.New(rdb, redisstore.Config{})
@@ -32,6 +57,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,8 +67,9 @@ import (
 
 // Config configures a [Store]. Zero fields take the defaults given.
 type Config struct {
-	// Prefix starts every key and the revocation channel's name, so that
-	// several applications can share one Redis. Default "authwire:".
+	// Prefix starts every key, so that several applications can share
+	// one Redis. It should hold no braces (see the package doc's Keys).
+	// Default "authwire:".
 	Prefix string
 	// IdleTimeout should be the sessions' idle timeout
 	// (auth.SessionConfig.IdleTimeout): a session is kept in Redis no
@@ -53,6 +80,17 @@ type Config struct {
 	// leave Redis as soon as they could no longer be used. Default
 	// auth.DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// Lifetime should be the sessions' absolute lifetime
+	// (auth.SessionConfig.Lifetime): the revocation stream keeps each
+	// announcement that long, so that a process cut off from Redis for
+	// less than that reads, when it is back, every revocation it missed.
+	// Older announcements are trimmed (the stream holds at most the
+	// revocations of one Lifetime), and can only be of sessions that have
+	// expired by then. Default auth.DefaultSessionLifetime.
+	Lifetime time.Duration
+	// Logger receives what [Store.WatchRevocations] has to report (Redis
+	// lost and found again, announcements missed). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Store keeps sessions, revocations and regulation counters in Redis. It
@@ -60,9 +98,11 @@ type Config struct {
 // Redis cannot be reached, which the guard treats as "not logged in"
 // (sessions) or logs and answers 500 (logout), never as success.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
-	idle   time.Duration
+	rdb      redis.UniversalClient
+	prefix   string
+	idle     time.Duration
+	lifetime time.Duration
+	log      *slog.Logger
 }
 
 // New returns a Store on rdb, which it does not close.
@@ -73,11 +113,14 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = auth.DefaultIdleTimeout
 	}
-	return &Store{rdb: rdb, prefix: cfg.Prefix, idle: cfg.IdleTimeout}
+	if cfg.Lifetime <= 0 {
+		cfg.Lifetime = auth.DefaultSessionLifetime
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Store{rdb: rdb, prefix: cfg.Prefix, idle: cfg.IdleTimeout, lifetime: cfg.Lifetime, log: cfg.Logger}
 }
-
-// sessionKey is the key of the session with ID id.
-func (s *Store) sessionKey(id string) string { return s.prefix + "s:" + id }
 
 // validID reports whether id looks like a session ID authwire makes: 32
 // bytes, base64url without padding. Anything else is never looked up.
