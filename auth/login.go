@@ -238,7 +238,7 @@ func (f *loginFlow) logout(x backends.Exchange) {
 		send(x, f.replies.csrf)
 		return
 	}
-	if err := f.sessions.revoke(ctx, id.SessionID, id.ExpiresAt); err != nil {
+	if err := f.sessions.revoke(ctx, id.SessionID, id.User, id.ExpiresAt); err != nil {
 		f.sessions.log.Error("authwire: revoking a session failed", "error", err)
 		send(x, f.replies.internal)
 		return

@@ -11,7 +11,7 @@ import (
 // LoginMethod is a way to log in besides the password form, such as an
 // OpenID Connect provider (package auth/oidclogin). [WithLoginMethod]
 // installs one. A method serves its own routes (where a login starts,
-// the provider's callback), starts sessions through the [Sessions] it is
+// the provider's callback), starts sessions through the [LoginSessions] it is
 // given, and gets an entry on the login page; everything after the login
 // (the session cookie, WebSockets, logout, revocation) is the core's.
 type LoginMethod interface {
@@ -19,7 +19,7 @@ type LoginMethod interface {
 	// the method starts sessions. It returns what the method is to the
 	// guard and the login page, or an error (New fails with it, wrapped
 	// in ErrInvalidConfig when it is not already).
-	InstallLogin(s *Sessions) (LoginInfo, error)
+	InstallLogin(s *LoginSessions) (LoginInfo, error)
 	// ServeLogin answers a request for one of LoginInfo.Paths, whatever
 	// its HTTP method, with path the request's path. The guard calls it
 	// before public routes and before the application's routes, for a
@@ -135,7 +135,7 @@ func installLoginMethods(cfg *config, sm *sessionManager, flow *loginFlow) (*log
 	names := map[string]bool{}
 	ms := &loginMethods{}
 	for _, m := range cfg.methods {
-		s := &Sessions{manager: sm, flow: flow, secret: secret, log: cfg.log}
+		s := &LoginSessions{manager: sm, flow: flow, secret: secret, log: cfg.log}
 		info, err := m.InstallLogin(s)
 		switch {
 		case errors.Is(err, ErrInvalidConfig):

@@ -31,7 +31,7 @@ type linkLogin struct {
 	groups []string
 	email  string
 
-	sessions *auth.Sessions
+	sessions *auth.LoginSessions
 	mu       sync.Mutex
 	codes    map[string]string // one-time code → next
 	started  []*auth.Identity  // what Start returned
@@ -46,7 +46,7 @@ func newLinkLogin(name, user string, groups ...string) *linkLogin {
 	}
 }
 
-func (l *linkLogin) InstallLogin(s *auth.Sessions) (auth.LoginInfo, error) {
+func (l *linkLogin) InstallLogin(s *auth.LoginSessions) (auth.LoginInfo, error) {
 	l.sessions = s
 	return l.info, nil
 }
@@ -154,7 +154,7 @@ func whoIs(t *testing.T, b *browser) *auth.Identity {
 	return &id
 }
 
-// TestLoginMethodStartsSessions checks Sessions.Start through a method
+// TestLoginMethodStartsSessions checks LoginSessions.Start through a method
 // the guard serves before routing: a qualified user, the method's name as
 // Provider, groups normalised, only the email kept, and a fresh session
 // that revokes the one the browser came with.
@@ -352,7 +352,7 @@ func TestLoginMethodConfigErrors(t *testing.T) {
 // refusingMethod fails its installation.
 type refusingMethod struct{}
 
-func (refusingMethod) InstallLogin(*auth.Sessions) (auth.LoginInfo, error) {
+func (refusingMethod) InstallLogin(*auth.LoginSessions) (auth.LoginInfo, error) {
 	return auth.LoginInfo{}, errors.New("no issuer")
 }
 func (refusingMethod) ServeLogin(backends.Exchange, string) {}
@@ -361,7 +361,7 @@ func (refusingMethod) ServeLogin(backends.Exchange, string) {}
 // and logout path, and that Start is refused during installation.
 func TestSessionsHelpers(t *testing.T) {
 	keys := testKeys()
-	install := func(cfg auth.SessionConfig, login *auth.LoginConfig) *auth.Sessions {
+	install := func(cfg auth.SessionConfig, login *auth.LoginConfig) *auth.LoginSessions {
 		t.Helper()
 		l := newLinkLogin("link", "carol")
 		cfg.Revocations = auth.NewMemoryRevocations(time.Now)
@@ -414,7 +414,7 @@ type startingMethod struct {
 	err error
 }
 
-func (m *startingMethod) InstallLogin(s *auth.Sessions) (auth.LoginInfo, error) {
+func (m *startingMethod) InstallLogin(s *auth.LoginSessions) (auth.LoginInfo, error) {
 	x := backends.HTTPExchange(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	_, m.err = s.Start(x, &auth.Identity{User: "x"})
 	return m.linkLogin.InstallLogin(s)

@@ -10,13 +10,13 @@ import (
 	"github.com/authwire/authwire/backends"
 )
 
-// Sessions is the handle a [LoginMethod] gets from New: through it the
+// LoginSessions is the handle a [LoginMethod] gets from New: through it the
 // method starts sessions as the login form does, and finds what it needs
 // to work beside the form (cookies like the session cookie, keys derived
 // from the session keys, the rule for where a browser may be sent, the
 // logout path, the logger). Each method gets a handle of its own, bound
 // to its name. It is safe for concurrent use.
-type Sessions struct {
+type LoginSessions struct {
 	manager *sessionManager
 	flow    *loginFlow
 	secret  []byte // the newest session hash key, or random per Auth
@@ -27,7 +27,8 @@ type Sessions struct {
 
 // Start logs the caller of x in as id.User, a user of the method, in
 // id.Groups and id.Sections; of id.Claims only "email" is kept (as the session's
-// Identity.Claims["email"]). As after a password login, the session x
+// Identity.Claims["email"]), and "sid", the provider's session ID, goes
+// to the session's record in the [SessionIndex] (for back-channel logout). As after a password login, the session x
 // came with is revoked and a new one, with a fresh random ID, is started
 // and its cookie set, so that an ID planted before login never becomes a
 // logged-in one.
@@ -41,10 +42,10 @@ type Sessions struct {
 // group names (see Identity.Groups) are dropped, and logged. Any other
 // error is the session store's. Start returns the session's identity,
 // with its SessionID and ExpiresAt.
-func (s *Sessions) Start(x backends.Exchange, id *Identity) (*Identity, error) {
+func (s *LoginSessions) Start(x backends.Exchange, id *Identity) (*Identity, error) {
 	switch {
 	case s.name == "":
-		return nil, errors.New("auth: Sessions.Start called before the login method was installed")
+		return nil, errors.New("auth: LoginSessions.Start called before the login method was installed")
 	case id == nil:
 		return nil, fmt.Errorf("%w: login method %s: no identity", ErrBadCredentials, s.name)
 	case !headerName(id.User) || s.plain && strings.Contains(id.User, ":"):
@@ -68,6 +69,14 @@ func (s *Sessions) Start(x backends.Exchange, id *Identity) (*Identity, error) {
 	if email, ok := id.Claims["email"].(string); ok {
 		started.Claims = map[string]any{"email": email}
 	}
+	// The provider's session ID is not kept in the session, only in its
+	// record in the index, where back-channel logout finds it.
+	if sid, ok := id.Claims["sid"].(string); ok && sid != "" {
+		if started.Claims == nil {
+			started.Claims = map[string]any{}
+		}
+		started.Claims["sid"] = sid
+	}
 	session, err := s.manager.login(x, started)
 	if err != nil {
 		return nil, err
@@ -79,7 +88,7 @@ func (s *Sessions) Start(x backends.Exchange, id *Identity) (*Identity, error) {
 // Cookie returns a cookie with the session cookie's attributes: HttpOnly,
 // SameSite=Lax, Secure unless SessionConfig.InsecureCookies, and Path=/,
 // which the method may narrow. A negative maxAge deletes the cookie.
-func (s *Sessions) Cookie(name, value string, maxAge int) *http.Cookie {
+func (s *LoginSessions) Cookie(name, value string, maxAge int) *http.Cookie {
 	return s.manager.cookie(name, value, maxAge, http.SameSiteLaxMode)
 }
 
@@ -88,7 +97,7 @@ func (s *Sessions) Cookie(name, value string, maxAge int) *http.Cookie {
 // same in every process given the same keys, or, without Keys, from a
 // random secret of this Auth, which another process cannot open. Each
 // purpose gets a key of its own, none of them the session keys.
-func (s *Sessions) Key(purpose string) []byte {
+func (s *LoginSessions) Key(purpose string) []byte {
 	return deriveKey(s.secret, "login-method/"+purpose)
 }
 
@@ -98,16 +107,16 @@ func (s *Sessions) Key(purpose string) []byte {
 // (host or host:port). Protocol-relative URLs, backslashes, control
 // characters, user info, other schemes and the login and logout pages
 // themselves are refused.
-func (s *Sessions) SafeRedirect(next string, moreHosts []string) string {
+func (s *LoginSessions) SafeRedirect(next string, moreHosts []string) string {
 	return s.flow.nextWith(next, moreHosts)
 }
 
 // LogoutPath returns the logout endpoint's path (LoginConfig.LogoutPath),
 // for a cookie that only logout needs to see.
-func (s *Sessions) LogoutPath() string { return s.flow.logoutPath }
+func (s *LoginSessions) LogoutPath() string { return s.flow.logoutPath }
 
 // Logger returns the logger given to [WithLogger].
-func (s *Sessions) Logger() *slog.Logger { return s.log }
+func (s *LoginSessions) Logger() *slog.Logger { return s.log }
 
 // login ends the session x came with, if any, and starts a new one for id
 // with a fresh ID, setting its cookie; the login form's CSRF cookie and
@@ -116,7 +125,7 @@ func (s *Sessions) Logger() *slog.Logger { return s.log }
 func (m *sessionManager) login(x backends.Exchange, id *Identity) (*Session, error) {
 	ctx := x.Context()
 	if old, err := m.store.Load(ctx, x.Cookie(m.cookieName)); err == nil {
-		_ = m.revoke(ctx, old.ID, timeOf(old.ExpiresAt))
+		_ = m.revoke(ctx, old.ID, old.User, timeOf(old.ExpiresAt))
 	}
 	s, err := m.start(ctx, x, id)
 	if err != nil {

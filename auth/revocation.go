@@ -32,6 +32,7 @@ type MemoryRevocations struct {
 
 	mu    sync.RWMutex
 	until map[string]time.Time
+	users map[string]userRevocation // RevokeUser's entries, by user
 	// sweepAt is the map size at which the next Revoke sweeps.
 	sweepAt int
 }
@@ -47,6 +48,7 @@ func NewMemoryRevocations(now func() time.Time) *MemoryRevocations {
 	return &MemoryRevocations{
 		now:     now,
 		until:   make(map[string]time.Time),
+		users:   make(map[string]userRevocation),
 		sweepAt: minRevocationSweep,
 	}
 }
@@ -113,5 +115,10 @@ func (m *MemoryRevocations) sweepLocked(now time.Time) {
 		}
 	}
 	m.until = kept
+	for user, u := range m.users {
+		if !u.until.After(now) {
+			delete(m.users, user)
+		}
+	}
 	m.sweepAt = max(2*live, minRevocationSweep)
 }

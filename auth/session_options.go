@@ -24,6 +24,11 @@ type SessionConfig struct {
 	// keeps them in a file on one machine; several processes need a shared
 	// list, such as package auth/redisstore's.
 	Revocations RevocationList
+	// Index records each user's sessions, for [Auth.Sessions] and
+	// back-channel logout. Default: Revocations when it is a
+	// [SessionIndex] too (auth/boltstore's and auth/redisstore's stores
+	// are), otherwise a [MemorySessionIndex], per process.
+	Index SessionIndex
 	// CookieName is the session cookie's name. Default: "authwire_session".
 	CookieName string
 	// Lifetime is the absolute lifetime of a session. Default: 12 hours.

@@ -18,6 +18,9 @@ import (
 type sessionManager struct {
 	store      SessionStore
 	revs       RevocationList
+	userRevs   UserRevocationList // revs, when it can revoke users; else nil
+	index      SessionIndex
+	proxies    trustedProxies
 	cookieName string
 	secure     bool
 	lifetime   time.Duration
@@ -26,9 +29,10 @@ type sessionManager struct {
 	now        func() time.Time
 	log        *slog.Logger
 	// cache remembers verified cookies; nil unless store is a CookieStore.
-	cache    *sessionCache
-	hooksMu  sync.Mutex
-	onRevoke []func(ctx context.Context, id string)
+	cache        *sessionCache
+	hooksMu      sync.Mutex
+	onRevoke     []func(ctx context.Context, id string)
+	onUserRevoke []func(user string, before time.Time)
 }
 
 // Authenticate recognises a caller from the session cookie. A cookie that
@@ -81,7 +85,7 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 		m.clearCookie(x)
 		return nil, ErrNoCredentials
 	}
-	revoked, err := m.revs.Revoked(ctx, s.ID)
+	revoked, err := m.revokedSession(ctx, s)
 	if err != nil {
 		// Fail closed: a session that cannot be checked is not trusted.
 		m.log.LogAttrs(ctx, slog.LevelError, "authwire: checking revocation failed", slog.String("error", err.Error()))
@@ -112,11 +116,45 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 	return entry.identity, nil
 }
 
-// refresh rewrites s's last-seen time to now and sends its new cookie.
+// refresh rewrites s's last-seen time to now, sends its new cookie and
+// updates its record in the index.
 func (m *sessionManager) refresh(ctx context.Context, x backends.Exchange, s *Session, now int64) {
 	s.LastSeen = now
 	if err := m.save(ctx, x, s); err != nil {
 		m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session failed", slog.String("error", err.Error()))
+		return
+	}
+	m.record(ctx, x, s, "")
+}
+
+// record writes s's record to the index: who, from where, when. A
+// failure is logged; the session goes on.
+func (m *sessionManager) record(ctx context.Context, x backends.Exchange, s *Session, providerSession string) {
+	ua := x.Header("User-Agent")
+	if len(ua) > MaxRecordedUserAgent {
+		ua = ua[:MaxRecordedUserAgent]
+	}
+	client := ""
+	if addr := m.proxies.clientAddr(x); addr.IsValid() {
+		client = addr.String()
+	}
+	r := SessionRecord{
+		ID: s.ID, User: s.User, Provider: s.Provider, ProviderSession: providerSession,
+		Created: timeOf(s.IssuedAt), LastSeen: timeOf(s.LastSeen), Expires: timeOf(s.ExpiresAt),
+		Client: client, UserAgent: ua,
+	}
+	if providerSession == "" {
+		// A refresh keeps what the login recorded of the provider.
+		if recs, err := m.index.List(ctx, s.User); err == nil {
+			for _, old := range recs {
+				if old.ID == s.ID {
+					r.ProviderSession = old.ProviderSession
+				}
+			}
+		}
+	}
+	if err := m.index.Put(ctx, r); err != nil {
+		m.log.LogAttrs(ctx, slog.LevelError, "authwire: recording a session in the index failed", slog.String("error", err.Error()))
 	}
 }
 
@@ -168,6 +206,8 @@ func (m *sessionManager) start(ctx context.Context, x backends.Exchange, id *Ide
 	if err := m.save(ctx, x, s); err != nil {
 		return nil, err
 	}
+	sid, _ = id.Claims["sid"].(string)
+	m.record(ctx, x, s, sid)
 	return s, nil
 }
 
@@ -190,12 +230,18 @@ func (m *sessionManager) save(ctx context.Context, x backends.Exchange, s *Sessi
 	return nil
 }
 
-// revoke ends the session with ID id: it is put on the revocation list
-// until it would have expired anyway, and every revocation hook runs
-// (the WebSocket hub closes the session's sockets).
-func (m *sessionManager) revoke(ctx context.Context, id string, expires time.Time) error {
+// revoke ends the session with ID id of user (which may be "" when it
+// is not known): it is put on the revocation list until it would have
+// expired anyway, its record leaves the index, and every revocation hook
+// runs (the WebSocket hub closes the session's sockets).
+func (m *sessionManager) revoke(ctx context.Context, id, user string, expires time.Time) error {
 	if err := m.revs.Revoke(ctx, id, expires); err != nil {
 		return err
+	}
+	if user != "" {
+		if err := m.index.Remove(ctx, user, id); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "authwire: removing a session from the index failed", slog.String("error", err.Error()))
+		}
 	}
 	m.hooksMu.Lock()
 	hooks := m.onRevoke
@@ -243,6 +289,8 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		secure:     !sc.InsecureCookies,
 		lifetime:   sc.Lifetime,
 		idle:       sc.IdleTimeout,
+		index:      sc.Index,
+		proxies:    cfg.proxies,
 		now:        cfg.now,
 		log:        cfg.log,
 	}
@@ -284,6 +332,14 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		cfg.log.Warn("authwire: revocations are kept in memory, so a logout is forgotten when the process restarts " +
 			"and a copy of the cookie works again; keep them in a file with auth/boltstore (one machine) or in Redis with auth/redisstore")
 	}
+	m.userRevs, _ = m.revs.(UserRevocationList)
+	if m.index == nil {
+		if idx, ok := m.revs.(SessionIndex); ok {
+			m.index = idx
+		} else {
+			m.index = NewMemorySessionIndex(cfg.now)
+		}
+	}
 	return m, nil
 }
 
@@ -308,7 +364,7 @@ func (a *Auth) CSRFToken(ctx context.Context) string {
 // with its cookie are refused and its WebSockets are closed.
 func (a *Auth) Revoke(ctx context.Context, sessionID string) error {
 	if a.sessions == nil {
-		return errors.New("auth: sessions are not enabled")
+		return ErrSessionsDisabled
 	}
-	return a.sessions.revoke(ctx, sessionID, a.sessions.now().Add(a.sessions.lifetime))
+	return a.sessions.revoke(ctx, sessionID, "", a.sessions.now().Add(a.sessions.lifetime))
 }

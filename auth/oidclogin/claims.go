@@ -5,7 +5,7 @@ import "fmt"
 // userName picks the claim that names the user (see Config.UserClaim):
 // the first of the candidates that the token carries as a non-empty
 // string. Whether the name can be used is the session's to judge
-// (auth.Sessions.Start); no other claim is tried when it cannot.
+// (auth.LoginSessions.Start); no other claim is tried when it cannot.
 func (p *Provider) userName(claims map[string]any) (string, error) {
 	names := []string{"preferred_username", "email", "sub"}
 	if p.cfg.UserClaim != "" {

@@ -161,7 +161,7 @@ type Provider struct {
 	tokenCookie  string // the ID token cookie's name (see logout.go)
 
 	// Set once by InstallLogin, before any request.
-	sessions *auth.Sessions
+	sessions *auth.LoginSessions
 	sealer   *securecookie.SecureCookie // seals the state cookie
 	tokens   *securecookie.SecureCookie // seals the ID token cookie
 
@@ -181,7 +181,7 @@ func New(cfg Config) *Provider {
 // InstallLogin implements [auth.LoginMethod]; [auth.New] calls it. It
 // checks the configuration, fills in the defaults and describes the
 // provider's login and callback paths.
-func (p *Provider) InstallLogin(s *auth.Sessions) (auth.LoginInfo, error) {
+func (p *Provider) InstallLogin(s *auth.LoginSessions) (auth.LoginInfo, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.sessions != nil {
