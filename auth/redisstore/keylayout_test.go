@@ -2,8 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"testing"
@@ -17,8 +15,9 @@ import (
 )
 
 // TestKeyLayout holds the key layout the package doc gives, byte for
-// byte, with every key's expiry, and the stream's retention: an
-// announcement older than Config.Lifetime is trimmed by the next one.
+// byte, with every key's expiry, what the stream's entries hold, and its
+// retention: an announcement older than Config.Lifetime is trimmed by
+// the next one.
 func TestKeyLayout(t *testing.T) {
 	srv := servetest.Redis(t)
 	rdb := srv.Client(t)
@@ -47,14 +46,25 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatalf("Attempt: banned %v, %v", banned, err)
 	}
 
-	sum := sha256.Sum256([]byte("user:alice"))
-	h := hex.EncodeToString(sum[:16])
+	if err := store.RevokeUser(ctx, "bob", now, now.Add(20*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(ctx, auth.SessionRecord{ID: sess.ID, User: "alice", Provider: "oidc", ProviderSession: "sid-1",
+		Created: now, LastSeen: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	h, u, x, p := hashHex("user:alice"), hashHex("bob"), hashHex("alice"), hashHex("oidc\x00sid-1")
 	want := []string{
 		"app:s:" + sess.ID,
 		"app:{r}:" + revoked,
+		"app:{r}:u:" + u,
 		"app:{r}:revocations",
 		"app:rl:{" + h + "}:f",
 		"app:rl:{" + h + "}:b",
+		"app:ix:{" + x + "}:d",
+		"app:ix:{" + x + "}:e",
+		"app:ix:p:{" + p + "}",
 	}
 	slices.Sort(want)
 	keys, err := rdb.Keys(ctx, "*").Result()
@@ -68,6 +78,10 @@ func TestKeyLayout(t *testing.T) {
 		"app:{r}:revocations":  time.Minute,
 		"app:rl:{" + h + "}:f": time.Minute,
 		"app:rl:{" + h + "}:b": time.Minute,
+		"app:{r}:u:" + u:       20 * time.Minute,
+		"app:ix:{" + x + "}:d": time.Hour,
+		"app:ix:{" + x + "}:e": time.Hour,
+		"app:ix:p:{" + p + "}": time.Hour,
 	}
 	for k, limit := range limits {
 		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > limit {
@@ -78,7 +92,14 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatalf("the revocation stream is a %s", typ)
 	}
 	entries, err := rdb.XRange(ctx, "app:{r}:revocations", "-", "+").Result()
-	if err != nil || len(entries) != 1 || len(entries[0].Values) != 1 || entries[0].Values["id"] != revoked {
-		t.Fatalf("the stream holds %v (%v), want one entry with id %s (the old one trimmed)", entries, err, revoked)
+	if err != nil || len(entries) != 2 || len(entries[0].Values) != 1 || entries[0].Values["id"] != revoked ||
+		len(entries[1].Values) != 2 || entries[1].Values["user"] != "bob" || entries[1].Values["before"] != fmtMilli(now) {
+		t.Fatalf("the stream holds %v (%v), want an entry with id %s (the old one trimmed), then one with user bob", entries, err, revoked)
+	}
+	if v := rdb.Get(ctx, "app:{r}:u:"+u).Val(); v != fmtMilli(now) {
+		t.Fatalf("bob's revocation holds %q, want %s", v, fmtMilli(now))
+	}
+	if v := rdb.ZScore(ctx, "app:ix:{"+x+"}:e", sess.ID).Val(); int64(v) != now.Add(time.Hour).UnixMilli() {
+		t.Fatalf("the index's expiry for the session is %v", v)
 	}
 }

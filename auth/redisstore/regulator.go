@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -34,8 +32,7 @@ func (s *Store) Regulator(p auth.RegulationPolicy) (*Regulator, error) {
 // is hashed: user names and addresses never appear in Redis. The two
 // share a hash slot, as the scripts touch both.
 func (r *Regulator) keys(key string) (count, ban string) {
-	sum := sha256.Sum256([]byte(key))
-	return r.s.regulationKeys(hex.EncodeToString(sum[:16]))
+	return r.s.regulationKeys(hashHex(key))
 }
 
 // attemptScript counts one attempt atomically, with the semantics of

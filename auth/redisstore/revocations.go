@@ -39,7 +39,9 @@ func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
 	return nil
 }
 
-// Revoked reports whether session id is revoked.
+// Revoked reports whether session id is revoked by [Store.Revoke] (the
+// guard asks [Store.SessionRevoked], which sees a user's revocations
+// too).
 func (s *Store) Revoked(ctx context.Context, id string) (bool, error) {
 	n, err := s.rdb.Exists(ctx, s.revokedKey(id)).Result()
 	if err != nil {

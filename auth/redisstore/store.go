@@ -4,10 +4,14 @@
 //
 //   - [Store] is an [auth.SessionStore]: the session lives in Redis and the
 //     cookie holds only its random ID, so a logout deletes it everywhere;
-//   - it is also an [auth.RevocationList], whose revocations are announced
-//     on a Redis stream that every process reads ([Store.WatchRevocations])
-//     to close the WebSockets of a session ended elsewhere; a process cut
-//     off from Redis reads the announcements it missed when it is back;
+//   - it is also an [auth.UserRevocationList]: a session's revocation, and
+//     a user's ("log out everywhere"), are announced on a Redis stream
+//     that every process reads ([Store.ApplyRevocations]) to close the
+//     WebSockets of sessions ended elsewhere; a process cut off from Redis
+//     reads the announcements it missed when it is back;
+//   - it is also an [auth.SessionIndex], so that a user's sessions are
+//     listed ([auth.Auth.Sessions]) and ended one by one in any process,
+//     whichever started them;
 //   - [Store.Regulator] counts password attempts per user and per address
 //     in Redis, each before its password is checked and atomically, so
 //     that processes guessed at together still check no more than the
@@ -28,19 +32,31 @@
 //
 // Keys are the Prefix (default "authwire:") followed by:
 //
-//	s:<id>                 a session, as JSON, expiring when it expires or goes idle
-//	{r}:<id>               the mark of a revoked session, expiring when the revocation does
-//	{r}:revocations        the stream of revocation announcements, each entry a field
-//	                       "id" holding a session ID; entries older than Config.Lifetime
-//	                       are trimmed, and the stream expires Config.Lifetime after its last
-//	rl:{<h>}:f, rl:{<h>}:b a regulation key's attempt count and ban, expiring with them
+//	s:<id>                  a session, as JSON; expires when it expires or goes idle
+//	{r}:<id>                the mark of a revoked session; expires when the revocation does
+//	{r}:u:<u>               the time (Unix ms) up to which user <u>'s sessions are revoked;
+//	                        expires when the revocation does
+//	{r}:revocations         the stream of revocation announcements: each entry holds "id"
+//	                        (a session ID) or "user" and "before" (a name, Unix ms);
+//	                        entries older than Config.Lifetime are trimmed by each new one,
+//	                        and the stream expires Config.Lifetime after its last
+//	ix:{<u>}:d, ix:{<u>}:e  user <u>'s session index: a hash of records (JSON) by session
+//	                        ID, and a sorted set of the IDs by expiry (Unix ms); both expire
+//	                        with the last record
+//	ix:p:{<p>}              the sessions an identity provider started for its session <p>,
+//	                        a sorted set of {"u": user, "s": session ID} by expiry; expires
+//	                        with the last
+//	rl:{<h>}:f, rl:{<h>}:b  a regulation key's attempt count and ban; expire with them
 //
-// where <id> is a session ID and <h> the hex of the first 16 bytes of a
-// regulation key's SHA-256. The braces are Redis Cluster hash tags: the
-// keys one script writes together are equal up to their first '}', so
-// they share a slot. Every key carries an expiry, so nothing outlives its
-// use. The Prefix should hold no braces (one would make a hash tag of
-// its own, and put every key in one slot).
+// where <id> is a session ID, and <u>, <p> and <h> the hex of the first
+// 16 bytes of the SHA-256 of a user name, of a provider's name, a zero
+// byte and its session ID, and of a regulation key. The braces are Redis
+// Cluster hash tags: the keys one script writes or one command reads
+// together are equal up to their first '}', so they share a slot (all of
+// a revocation's in one slot, so Revoked and SessionRevoked, asked on
+// every request, go to one shard of a Cluster). Every key carries an
+// expiry, so nothing outlives its use. The Prefix should hold no braces
+// (one would make a hash tag of its own, and put every key in one slot).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	store := redisstore.New(rdb, redisstore.Config{})
@@ -48,7 +64,7 @@
 //	a, err := auth.New(mux, users,
 //		auth.WithSessions(auth.SessionConfig{Keys: keys, Store: store, Revocations: store}),
 //		auth.WithRegulator(reg))
-//	go store.WatchRevocations(ctx, func(id string) { a.Revoke(ctx, id) })
+//	go store.ApplyRevocations(ctx, a)
 package redisstore
 
 import (
@@ -184,7 +200,4 @@ func (s *Store) Delete(ctx context.Context, sess *auth.Session) error {
 	return nil
 }
 
-var (
-	_ auth.SessionStore   = (*Store)(nil)
-	_ auth.RevocationList = (*Store)(nil)
-)
+var _ auth.SessionStore = (*Store)(nil)

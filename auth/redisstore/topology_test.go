@@ -22,8 +22,9 @@ import (
 
 // exercise runs the Store's checks on rdb, as two processes sharing it:
 // sessions saved by one load in the other, a revocation by one is
-// revoked for the other and reaches its watcher, and the regulator's
-// scripts count attempts across both. It returns the two Stores, the
+// revoked for the other and reaches its watcher, a user's revocation and
+// the session index are shared, and the regulator's scripts count
+// attempts across both. It returns the two Stores, the
 // first one watched.
 func exercise(t *testing.T, rdb redis.UniversalClient) (*redisstore.Store, *redisstore.Store, *watching) {
 	t.Helper()
@@ -48,6 +49,37 @@ func exercise(t *testing.T, rdb redis.UniversalClient) (*redisstore.Store, *redi
 		t.Fatalf("Revoked: %v %v", revoked, err)
 	}
 	w.Expect(t, id)
+
+	// A user's revocation, and the session index.
+	at := now.Truncate(time.Second)
+	if err := b.RevokeUser(ctx, "mallory", at, at.Add(time.Hour)); err != nil {
+		t.Fatalf("RevokeUser: %v", err)
+	}
+	for issued, want := range map[time.Time]bool{at: true, at.Add(time.Second): false} {
+		if got, err := a.SessionRevoked(ctx, randomID(t), "mallory", issued); err != nil || got != want {
+			t.Fatalf("SessionRevoked: %v %v, want %v", got, err, want)
+		}
+	}
+	if got, err := a.SessionRevoked(ctx, id, "bob", at); err != nil || !got {
+		t.Fatalf("SessionRevoked of a revoked session: %v %v", got, err)
+	}
+	rec := auth.SessionRecord{ID: randomID(t), User: "mallory", Provider: "oidc", ProviderSession: "sid",
+		Created: at, LastSeen: at, Expires: at.Add(time.Hour)}
+	if err := b.Put(ctx, rec); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if recs, err := a.List(ctx, "mallory"); err != nil || len(recs) != 1 || recs[0].ID != rec.ID {
+		t.Fatalf("List: %+v %v", recs, err)
+	}
+	if recs, err := a.Find(ctx, "oidc", "sid"); err != nil || len(recs) != 1 || recs[0].ID != rec.ID {
+		t.Fatalf("Find: %+v %v", recs, err)
+	}
+	if err := a.Remove(ctx, "mallory", rec.ID); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if recs, err := b.List(ctx, "mallory"); err != nil || len(recs) != 0 {
+		t.Fatalf("List after Remove: %+v %v", recs, err)
+	}
 
 	policy := auth.RegulationPolicy{MaxFailures: 2, Window: time.Minute, BanTime: time.Minute}
 	r1, _ := a.Regulator(policy)
@@ -250,5 +282,11 @@ func TestCluster(t *testing.T) {
 	}
 	if slot("authwire:rl:{0123abcd}:f") != slot("authwire:rl:{0123abcd}:b") {
 		t.Error("a regulation key's count and ban are in different slots")
+	}
+	if slot("authwire:{r}:u:"+hashHex("mallory")) != slot("authwire:{r}:revocations") {
+		t.Error("a user's revocation and the stream are in different slots")
+	}
+	if slot("authwire:ix:{"+hashHex("mallory")+"}:d") != slot("authwire:ix:{"+hashHex("mallory")+"}:e") {
+		t.Error("a user's index keys are in different slots")
 	}
 }

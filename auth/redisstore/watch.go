@@ -5,9 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/authwire/authwire/auth"
 )
 
 const (
@@ -27,13 +30,16 @@ const (
 
 // WatchRevocations calls fn, in order, with the ID of every session
 // revoked through any Store on the same Redis and Prefix (this process's
-// included) after it first reached Redis, until ctx ends; then it returns
+// included) after it first reached Redis by [Store.Revoke] (a user's
+// revocations are not passed on: [Store.ApplyRevocations] applies both),
+// until ctx ends; then it returns
 // ctx's error (within a second: the time one read of the stream waits).
 // Pass fn a call to [auth.Auth.Revoke]: in the process that revoked the
 // session it finds it revoked already and only runs the session-end hooks
 // again (closing sockets twice is harmless); elsewhere it runs them, so
 // the WebSocket hub of every process closes the session's sockets with
-// 4401.
+// 4401. [Store.ApplyRevocations] does that, and applies the revocations
+// of users too.
 //
 // It reads the revocation stream from the last entry it has seen. When
 // Redis fails (down, unreachable, failing over) it logs that once, at
@@ -56,7 +62,48 @@ const (
 // its mark lives, since [Store.Revoked] is asked each time; only the
 // session's open sockets stay open until they are closed another way.
 func (s *Store) WatchRevocations(ctx context.Context, fn func(id string)) error {
-	w := &watcher{s: s, fn: fn}
+	return s.watch(ctx, func(_ context.Context, id string) error {
+		fn(id)
+		return nil
+	}, nil)
+}
+
+// ApplyRevocations applies to a every revocation announced through any
+// Store on the same Redis and Prefix, as [Store.WatchRevocations]
+// delivers them (in order, caught up after an outage), until ctx ends:
+// a session's with [auth.Auth.Revoke], a user's ([Store.RevokeUser])
+// with [auth.Auth.RevokeUserBefore] and the time that revocation used,
+// so that a's hooks run (its WebSocket hub closes the sockets) and the
+// sessions started since are kept. An announcement that a fails to apply
+// for want of Redis is applied again once Redis answers; one a cannot
+// apply at all (a made without sessions, or with another revocation
+// list) is logged and skipped.
+func (s *Store) ApplyRevocations(ctx context.Context, a *auth.Auth) error {
+	return s.watch(ctx,
+		func(ctx context.Context, id string) error { return s.applied(ctx, a.Revoke(ctx, id)) },
+		func(ctx context.Context, user string, before time.Time) error {
+			return s.applied(ctx, a.RevokeUserBefore(ctx, user, before))
+		})
+}
+
+// applied sorts out the error of applying an announcement: one that
+// trying again cannot mend is logged and dropped.
+func (s *Store) applied(ctx context.Context, err error) error {
+	if errors.Is(err, auth.ErrSessionsDisabled) || errors.Is(err, auth.ErrCannotRevokeUsers) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "authwire: redisstore: a revocation announcement cannot be applied; skipped",
+			slog.String("error", err.Error()))
+		return nil
+	}
+	return err
+}
+
+// watch reads the revocation stream, as WatchRevocations says, and hands
+// each announcement to session or user (nil: skipped). An error from
+// either counts as a failure of Redis: the announcement is handed over
+// again once the wait is over.
+func (s *Store) watch(ctx context.Context, session func(ctx context.Context, id string) error,
+	user func(ctx context.Context, user string, before time.Time) error) error {
+	w := &watcher{s: s, session: session, user: user}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -78,10 +125,11 @@ func (s *Store) WatchRevocations(ctx context.Context, fn func(id string)) error 
 	}
 }
 
-// watcher is the state of one WatchRevocations.
+// watcher is the state of one watch.
 type watcher struct {
-	s  *Store
-	fn func(id string)
+	s       *Store
+	session func(ctx context.Context, id string) error
+	user    func(ctx context.Context, user string, before time.Time) error
 	// last is the last entry delivered, or where delivery starts; added
 	// is how many entries the stream had had added up to and including
 	// last (Redis counts them: XINFO STREAM's entries-added).
@@ -170,17 +218,34 @@ func (w *watcher) read(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if err := w.deliver(ctx, m); err != nil {
+				return err
+			}
 			w.last = next
 			w.added++
-			if id, _ := m.Values["id"].(string); id != "" {
-				w.fn(id)
-			} else {
-				w.s.log.LogAttrs(ctx, slog.LevelWarn, "authwire: redisstore: a revocation announcement names no session; skipped",
-					slog.String("entry", m.ID))
-			}
 		}
 	}
 	return nil
+}
+
+// deliver hands one announcement over: a session's ("id": its ID) or a
+// user's ("user": the name, "before": Unix ms).
+func (w *watcher) deliver(ctx context.Context, m redis.XMessage) error {
+	if id, _ := m.Values["id"].(string); id != "" {
+		return w.session(ctx, id)
+	}
+	user, _ := m.Values["user"].(string)
+	text, _ := m.Values["before"].(string)
+	before, err := strconv.ParseInt(text, 10, 64)
+	if user == "" || err != nil {
+		w.s.log.LogAttrs(ctx, slog.LevelWarn, "authwire: redisstore: a revocation announcement names no session and no user; skipped",
+			slog.String("entry", m.ID))
+		return nil
+	}
+	if w.user == nil {
+		return nil
+	}
+	return w.user(ctx, user, time.UnixMilli(before))
 }
 
 // failed reports a failure (once per outage, at error level) and waits

@@ -3,10 +3,13 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -170,3 +173,13 @@ func answering(t *testing.T, c redis.UniversalClient) {
 func logTo(buf *servetest.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// hashHex is the hex of the first 16 bytes of s's SHA-256, as keys carry
+// names.
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}
+
+// fmtMilli is t in Unix milliseconds, as the stream writes times.
+func fmtMilli(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
