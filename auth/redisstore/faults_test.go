@@ -252,3 +252,53 @@ func TestOutageRefusesSessions(t *testing.T) {
 		t.Fatalf("the session once Redis is back: %d %q, want 200 %q", status, body, want)
 	}
 }
+
+// TestApplyRetriesWhatFails: an announcement that the process cannot
+// apply because its own Redis calls fail (its link to Redis is cut, while
+// the stream is still read) is applied once they work again: its hooks
+// then run, once.
+func TestApplyRetriesWhatFails(t *testing.T) {
+	srv := servetest.Redis(t)
+	link := newLinkProxy(t, srv.Addr)
+	var logs servetest.SyncBuffer
+	one := newProcess(t, newClient(t, link.Addr)) // its sessions and revocations through the link
+	two := newProcess(t, srv.Client(t))
+	one.applyFrom(t, redisstore.New(srv.Client(t), redisstore.Config{Logger: logTo(&logs)}), two)
+
+	link.Cut(true)
+	id := randomID(t)
+	if err := two.a.Revoke(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, &logs, "watching revocations failed")
+	if contains(one.endedSessions(), id) {
+		t.Fatal("the hooks ran although the revocation could not be applied")
+	}
+	link.Cut(false)
+	deadline := time.Now().Add(safetyNet)
+	for !contains(one.endedSessions(), id) {
+		if time.Now().After(deadline) {
+			t.Fatal("the revocation was never applied")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	marker := randomID(t)
+	if err := two.a.Revoke(context.Background(), marker); err != nil {
+		t.Fatal(err)
+	}
+	for !contains(one.endedSessions(), marker) {
+		if time.Now().After(deadline) {
+			t.Fatal("the next revocation was never applied")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	n := 0
+	for _, e := range one.endedSessions() {
+		if e == id {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the hooks ran %d times for the revocation, want once", n)
+	}
+}

@@ -116,9 +116,15 @@ func (p *process) login(t *testing.T, user, pass string) (cookie, sid string) {
 // reach p's hooks.
 func (p *process) apply(t *testing.T, from *process) {
 	t.Helper()
+	p.applyFrom(t, p.store, from)
+}
+
+// applyFrom is apply with the stream read through store.
+func (p *process) applyFrom(t *testing.T, store *redisstore.Store, from *process) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- p.store.ApplyRevocations(ctx, p.a) }()
+	go func() { done <- store.ApplyRevocations(ctx, p.a) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
