@@ -47,6 +47,7 @@ func build(cfg *config) (*Auth, error) {
 		if basic != nil {
 			pc = basic.passwords
 		}
+		sm.rights = pc
 		if a.flow, err = newLoginFlow(cfg.login, cfg.realm, sm, pc); err != nil {
 			return nil, err
 		}

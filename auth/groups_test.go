@@ -124,7 +124,7 @@ func (s shuffledStore) Load(_ context.Context, cookie string) (*Session, error) 
 		return nil, ErrNoSession
 	}
 	now := time.Now().Unix()
-	return &Session{ID: "sid", User: "u", Groups: slices.Clone(s.groups), Provider: "form", IssuedAt: now, LastSeen: now, ExpiresAt: now + 3600}, nil
+	return &Session{ID: "sid", User: "u", Groups: slices.Clone(s.groups), Provider: "sso", IssuedAt: now, LastSeen: now, ExpiresAt: now + 3600}, nil
 }
 
 // TestSessionStoreGroupsNormalised checks that groups loaded from a store

@@ -42,6 +42,9 @@ type Identity struct {
 	SessionID string
 	// Claims holds provider-specific facts (OIDC claims, for example).
 	Claims map[string]any
+	// IssuedAt is when the caller's session began; zero without a
+	// session.
+	IssuedAt time.Time
 	// ExpiresAt is when the identity stops being valid; zero means it
 	// lasts as long as the credentials it came from.
 	ExpiresAt time.Time

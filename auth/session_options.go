@@ -29,6 +29,16 @@ type SessionConfig struct {
 	// [SessionIndex] too (auth/boltstore's and auth/redisstore's stores
 	// are), otherwise a [MemorySessionIndex], per process.
 	Index SessionIndex
+	// RecheckInterval is how often a session started with a password
+	// (Basic or the login form) is held against the sources again: the
+	// credential source (a user no longer there ends the session) and the
+	// group and section sources (their answer now replaces the one at
+	// login). A request within it uses the rights last read, at the cost
+	// of an atomic load. Open WebSockets are held against them as often
+	// as ws.Config.RecheckInterval says. Files are re-read when they
+	// change (WithFileRecheck), so an edit takes effect within
+	// RecheckInterval plus that. Default: 30 s; at least a second.
+	RecheckInterval time.Duration
 	// CookieName is the session cookie's name. Default: "authwire_session".
 	CookieName string
 	// Lifetime is the absolute lifetime of a session. Default: 12 hours.
@@ -46,6 +56,7 @@ const (
 	DefaultSessionCookie   = "authwire_session"
 	DefaultSessionLifetime = 12 * time.Hour
 	DefaultIdleTimeout     = time.Hour
+	DefaultRecheckInterval = 30 * time.Second
 )
 
 // WithSessions turns sessions on. A successful password check (Basic or

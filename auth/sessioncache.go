@@ -30,9 +30,13 @@ const maxCachedSessions = 1 << 14
 //   - The revocation list is asked on every request, hit or miss, so a
 //     logout takes effect on the next request.
 //   - The absolute expiry (Session.ExpiresAt) is checked on every request.
+//   - A password session's rights (its user, groups and sections) are
+//     held against their sources again every RecheckInterval, and at once
+//     for a cookie value not cached yet ([sessionManager.rightsOf]); in
+//     between, a hit costs one more atomic load.
 //   - The idle timeout is measured from the later of the cookie's own
-//     last-seen time and the last request this process served with that
-//     cookie value. A client that keeps replaying a cookie without storing
+//     last-seen time and the last request this process served for that
+//     session (with any of its cookie values; see [sessionTracker]). A client that keeps replaying a cookie without storing
 //     the refreshed one (a script, a forward-auth caller behind a proxy that
 //     drops Set-Cookie) is using its session, so it stays live here; another
 //     process, or this one after a restart, knows only the cookie's own
@@ -52,14 +56,13 @@ type sessionCache struct {
 	entries map[keyedDigest]*cachedSession
 }
 
-// cachedSession is one verified cookie value. session and identity are
-// never changed once stored: requests share them.
+// cachedSession is one verified cookie value. session is never changed
+// once stored: requests share it.
 type cachedSession struct {
-	session  Session
-	identity *Identity
-	// seen is the latest Unix second this process served a request with
-	// this cookie value (at least session.LastSeen).
-	seen atomic.Int64
+	session Session
+	// live is the session's record in the [sessionTracker], shared by
+	// every cookie value of the session: its last use here and its rights.
+	live *liveSession
 	// refreshed is the Unix second this process last sent a refreshed
 	// cookie for this value (at least session.LastSeen).
 	refreshed atomic.Int64
@@ -83,10 +86,11 @@ func (c *sessionCache) get(k keyedDigest) *cachedSession {
 }
 
 // put stores a verified session under a cookie's tag and returns its
-// entry. id must be the identity s stands for; neither may change later.
-func (c *sessionCache) put(k keyedDigest, s *Session, id *Identity) *cachedSession {
-	e := &cachedSession{session: *s, identity: id}
-	e.seen.Store(s.LastSeen)
+// entry; live is the session's record in the tracker. s may not change
+// later.
+func (c *sessionCache) put(k keyedDigest, s *Session, live *liveSession) *cachedSession {
+	e := &cachedSession{session: *s, live: live}
+	live.touch(s.LastSeen)
 	e.refreshed.Store(s.LastSeen)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -124,8 +128,7 @@ func (c *sessionCache) len() int {
 // is the one to send a refreshed cookie: the last refresh is at least
 // every seconds old, and no concurrent request claimed it first.
 func (e *cachedSession) use(t, every int64) (refresh bool) {
-	for old := e.seen.Load(); old < t && !e.seen.CompareAndSwap(old, t); old = e.seen.Load() {
-	}
+	e.live.touch(t)
 	last := e.refreshed.Load()
 	return t-last >= every && e.refreshed.CompareAndSwap(last, t)
 }

@@ -12,7 +12,7 @@ import (
 // never stored, a good one is, and the cache keeps no cookie value.
 func TestSessionCacheHoldsOnlyVerifiedCookies(t *testing.T) {
 	hk, bk := testKeyPair(7)
-	a, err := New(http.NotFoundHandler(), WithUsers(map[string]string{"u": "p"}),
+	a, err := New(http.NotFoundHandler(), WithUsers(map[string]string{"u": "p", "admin": "p"}),
 		WithSessions(SessionConfig{Keys: [][]byte{hk, bk}, Revocations: NewMemoryRevocations(nil)}))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestSessionCacheHoldsOnlyVerifiedCookies(t *testing.T) {
 		t.Fatalf("%d entries after a good cookie, want 1", n)
 	}
 	for _, e := range cache.entries {
-		if e.session.ID != testSession().ID || e.identity.User != "admin" {
+		if e.session.ID != testSession().ID || e.live != a.sessions.tracker.find(e.session.ID) {
 			t.Fatalf("cached %+v", e.session)
 		}
 	}
@@ -71,9 +71,9 @@ func TestSessionCacheBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := testSession()
-	id := &Identity{User: s.User}
+	live := &liveSession{}
 	for i := range maxCachedSessions + 1000 {
-		c.put(c.tags.sumString("cookie-"+strconv.Itoa(i)), s, id)
+		c.put(c.tags.sumString("cookie-"+strconv.Itoa(i)), s, live)
 		if n := c.len(); n > maxCachedSessions {
 			t.Fatalf("%d entries after %d puts, over the bound %d", n, i+1, maxCachedSessions)
 		}
@@ -87,8 +87,8 @@ func TestSessionCacheBounded(t *testing.T) {
 // TestCachedSessionUse: use keeps the latest time and hands out one
 // refresh per interval.
 func TestCachedSessionUse(t *testing.T) {
-	e := &cachedSession{}
-	e.seen.Store(100)
+	e := &cachedSession{live: &liveSession{}}
+	e.live.seen.Store(100)
 	e.refreshed.Store(100)
 	if e.use(130, 60) {
 		t.Fatal("refresh within the interval")
@@ -97,7 +97,7 @@ func TestCachedSessionUse(t *testing.T) {
 		t.Fatal("want exactly one refresh at 160")
 	}
 	e.use(150, 60) // an older request finishing late
-	if got := e.seen.Load(); got != 170 {
+	if got := e.live.seen.Load(); got != 170 {
 		t.Fatalf("seen = %d, want 170", got)
 	}
 }

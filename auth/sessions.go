@@ -29,7 +29,13 @@ type sessionManager struct {
 	now        func() time.Time
 	log        *slog.Logger
 	// cache remembers verified cookies; nil unless store is a CookieStore.
-	cache        *sessionCache
+	cache *sessionCache
+	// tracker keeps each session's last use here and its rights.
+	tracker *sessionTracker
+	// rights re-reads a password session's user, groups and sections
+	// from their sources every recheck; nil without a credential source.
+	rights       *passwordCheck
+	recheck      time.Duration
 	hooksMu      sync.Mutex
 	onRevoke     []func(ctx context.Context, id string)
 	onUserRevoke []func(user string, before time.Time)
@@ -41,8 +47,9 @@ type sessionManager struct {
 // authenticate another way. When the store or the revocation list fails,
 // the caller is not recognised either, but the cookie is kept. A session
 // in use is refreshed (its last-seen time rewritten) at most once per
-// touchEvery. With a [CookieStore], a cookie seen before is not decoded
-// again: see [sessionCache] for what that keeps exact.
+// touchEvery. A password session's rights follow their sources (see
+// [sessionManager.rightsOf]). With a [CookieStore], a cookie seen before
+// is not decoded again: see [sessionCache] for what that keeps exact.
 func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 	value := x.Cookie(m.cookieName)
 	if value == "" {
@@ -74,15 +81,14 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 		}
 	}
 	now := m.now().Unix()
-	lastSeen := s.LastSeen
+	var live *liveSession
 	if entry != nil {
-		lastSeen = max(lastSeen, entry.seen.Load())
+		live = entry.live
+	} else {
+		live = m.tracker.get(s.ID, s.LastSeen, now-m.idleSeconds())
 	}
-	if !m.live(s, lastSeen, now) {
-		if entry != nil {
-			m.cache.forget(tag)
-		}
-		m.clearCookie(x)
+	if !m.live(s, max(s.LastSeen, live.seen.Load()), now) {
+		m.drop(x, tag, entry)
 		return nil, ErrNoCredentials
 	}
 	revoked, err := m.revokedSession(ctx, s)
@@ -92,29 +98,44 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 		return nil, ErrNoCredentials
 	}
 	if revoked {
-		if entry != nil {
-			m.cache.forget(tag)
-		}
-		m.clearCookie(x)
+		m.drop(x, tag, entry)
+		return nil, ErrNoCredentials
+	}
+	id, err := m.rightsOf(ctx, s, live, now, entry == nil)
+	if err != nil { // the user is gone from the credential source
+		_ = m.revoke(ctx, s.ID, s.User, timeOf(s.ExpiresAt))
+		m.drop(x, tag, entry)
 		return nil, ErrNoCredentials
 	}
 	every := int64(m.touchEvery / time.Second)
-	if entry == nil {
-		id := m.identity(s)
-		if m.cache == nil {
-			if now-s.LastSeen >= every {
-				m.refresh(ctx, x, s, now)
-			}
-			return id, nil
+	if m.cache == nil {
+		live.touch(now)
+		if now-s.LastSeen >= every {
+			m.refresh(ctx, x, s, now)
 		}
-		entry = m.cache.put(tag, s, id)
+		return id, nil
+	}
+	if entry == nil {
+		entry = m.cache.put(tag, s, live)
 	}
 	if entry.use(now, every) {
 		refreshed := entry.session
 		m.refresh(ctx, x, &refreshed, now)
 	}
-	return entry.identity, nil
+	return id, nil
 }
+
+// drop forgets a cookie value that no longer names a live session, and
+// tells the browser to drop it too.
+func (m *sessionManager) drop(x backends.Exchange, tag keyedDigest, entry *cachedSession) {
+	if entry != nil {
+		m.cache.forget(tag)
+	}
+	m.clearCookie(x)
+}
+
+// idleSeconds is the idle timeout in seconds.
+func (m *sessionManager) idleSeconds() int64 { return int64(m.idle / time.Second) }
 
 // refresh rewrites s's last-seen time to now, sends its new cookie and
 // updates its record in the index.
@@ -161,7 +182,7 @@ func (m *sessionManager) record(ctx context.Context, x backends.Exchange, s *Ses
 // live reports whether s is, at Unix second t, within its lifetime and
 // within the idle timeout of lastSeen, and was not issued in the future.
 func (m *sessionManager) live(s *Session, lastSeen, t int64) bool {
-	return t < s.ExpiresAt && t < lastSeen+int64(m.idle/time.Second) && s.IssuedAt <= t+60
+	return t < s.ExpiresAt && t < lastSeen+m.idleSeconds() && s.IssuedAt <= t+60
 }
 
 // identity is the Identity a session stands for. The groups are
@@ -174,6 +195,7 @@ func (m *sessionManager) identity(s *Session) *Identity {
 		Sections:  normalizeSections(s.Sections),
 		Provider:  s.Provider,
 		SessionID: s.ID,
+		IssuedAt:  time.Unix(s.IssuedAt, 0),
 		ExpiresAt: time.Unix(s.ExpiresAt, 0),
 	}
 	if s.Email != "" {
@@ -220,7 +242,8 @@ func (m *sessionManager) save(ctx context.Context, x backends.Exchange, s *Sessi
 		return err
 	}
 	if m.cache != nil {
-		m.cache.put(m.cache.tags.sumString(value), s, m.identity(s))
+		live := m.tracker.get(s.ID, s.LastSeen, m.now().Unix()-m.idleSeconds())
+		m.cache.put(m.cache.tags.sumString(value), s, live)
 	}
 	maxAge := int(s.ExpiresAt - m.now().Unix())
 	if maxAge < 1 {
@@ -238,6 +261,7 @@ func (m *sessionManager) revoke(ctx context.Context, id, user string, expires ti
 	if err := m.revs.Revoke(ctx, id, expires); err != nil {
 		return err
 	}
+	m.tracker.forget(id)
 	if user != "" {
 		if err := m.index.Remove(ctx, user, id); err != nil {
 			m.log.LogAttrs(ctx, slog.LevelError, "authwire: removing a session from the index failed", slog.String("error", err.Error()))
@@ -291,6 +315,8 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		idle:       sc.IdleTimeout,
 		index:      sc.Index,
 		proxies:    cfg.proxies,
+		tracker:    newSessionTracker(),
+		recheck:    sc.RecheckInterval,
 		now:        cfg.now,
 		log:        cfg.log,
 	}
@@ -310,6 +336,12 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		return nil, fmt.Errorf("%w: session Lifetime and IdleTimeout must be at least a minute", ErrInvalidConfig)
 	}
 	m.touchEvery = min(time.Minute, m.idle/4)
+	switch {
+	case m.recheck == 0:
+		m.recheck = DefaultRecheckInterval
+	case m.recheck < time.Second:
+		return nil, fmt.Errorf("%w: session RecheckInterval must be at least a second", ErrInvalidConfig)
+	}
 	switch {
 	case m.store == nil && len(sc.Keys) == 0:
 		return nil, fmt.Errorf("%w: WithSessions needs Keys (see GenerateKeyPair and KeysFromSecrets) or a Store", ErrInvalidConfig)

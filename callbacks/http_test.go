@@ -252,6 +252,43 @@ func TestRegistrationErrors(t *testing.T) {
 	}
 }
 
+// TestNewRefusesPrefixes checks the prefixes callbacks.New refuses: one
+// a registry has already (the message says it is a second registry), and
+// any that does not look like /_callbacks, a trailing slash included.
+func TestNewRefusesPrefixes(t *testing.T) {
+	a, err := auth.New(http.NewServeMux(), auth.WithUsers(map[string]string{"u": "p"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newReg := func(prefix string) (*callbacks.Registry, error) {
+		reg, err := callbacks.New(a, nil, callbacks.Config{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
+		if reg != nil {
+			t.Cleanup(func() { _ = reg.Shutdown(context.Background()) })
+		}
+		return reg, err
+	}
+	for _, p := range []string{"", "/api/v1.2/_cb~x", "/.well-known/cb"} {
+		if _, err := newReg(p); err != nil {
+			t.Errorf("first registry on %q: %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "/_callbacks", "/api/v1.2/_cb~x"} {
+		reg, err := newReg(p)
+		if reg != nil || !errors.Is(err, auth.ErrInvalidConfig) || !strings.Contains(err.Error(), "a second registry on prefix") {
+			t.Errorf("second registry on %q: %v, %v; want an error saying it is a second registry", p, reg, err)
+		}
+	}
+	for _, p := range []string{
+		"/_callbacks/", "/", "_callbacks", "/a//b", "/a/./b", "/a/..", "/:x", "/a/*", "/a b",
+		"/{x}", "/<x>", "/%41", `/a\b`, "/a\x00", "/é",
+	} {
+		reg, err := newReg(p)
+		if reg != nil || !errors.Is(err, auth.ErrInvalidConfig) || !strings.Contains(err.Error(), "must look like /_callbacks") {
+			t.Errorf("prefix %q: %v, %v; want an error saying what a prefix looks like", p, reg, err)
+		}
+	}
+}
+
 // TestHandlerSaysWhichCallsStream checks the handler's StreamingHandler
 // answer, which lets fiberbackend.Handler run unary calls without a
 // goroutine hand-off and still stream the streams.

@@ -62,6 +62,18 @@ type Callback struct {
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
+// prefixSegments is the shape of Config.Prefix: segments of letters,
+// digits and - . _ ~, with no trailing slash.
+var prefixSegments = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+
+// validPrefix reports whether p is a valid Config.Prefix: the shape of
+// prefixSegments, and no "." or ".." segment. The guard accepts every
+// route pattern such a prefix makes, so declaring its routes fails only
+// when they are declared already.
+func validPrefix(p string) bool {
+	return prefixSegments.MatchString(p) && !strings.Contains(p+"/", "/./") && !strings.Contains(p+"/", "/../")
+}
+
 // callbackSet is the registry's table, safe for concurrent use.
 type callbackSet struct {
 	mu     sync.RWMutex
@@ -112,7 +124,9 @@ func (s *callbackSet) get(name string) *Callback {
 
 // Config configures a [Registry]. Zero fields take the defaults given.
 type Config struct {
-	// Prefix is where the callbacks are served. Default "/_callbacks".
+	// Prefix is where the callbacks are served: one or more segments of
+	// letters, digits and - . _ ~, without a trailing slash. Default
+	// "/_callbacks".
 	Prefix string
 	// MaxArgsBytes bounds a call's JSON args; more is "too_large" (413).
 	// Default 64 KiB.
@@ -184,8 +198,8 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "/_callbacks"
 	}
-	if cfg.Prefix[0] != '/' || strings.HasSuffix(cfg.Prefix, "/") || strings.ContainsAny(cfg.Prefix, "<>{}%\\") {
-		return nil, fmt.Errorf("%w: callback prefix %q must look like /_callbacks", auth.ErrInvalidConfig, cfg.Prefix)
+	if !validPrefix(cfg.Prefix) {
+		return nil, fmt.Errorf("%w: callback prefix %q must look like /_callbacks: segments of letters, digits and - . _ ~, without a trailing slash", auth.ErrInvalidConfig, cfg.Prefix)
 	}
 	set := func(v *int, def int) {
 		if *v == 0 {
@@ -206,7 +220,8 @@ func New(a *auth.Auth, sockets *ws.Server, cfg Config) (*Registry, error) {
 		cfg.Logger = slog.Default()
 	}
 	if err := a.AddOptionalAuthRoutes(cfg.Prefix + "/{name}"); err != nil {
-		return nil, err
+		// The prefix is valid, so the route is declared already.
+		return nil, fmt.Errorf("%w: callbacks: a second registry on prefix %q (a registry is there already, or the app declared %q an optional-auth route itself)", auth.ErrInvalidConfig, cfg.Prefix, cfg.Prefix+"/{name}")
 	}
 	if err := a.AddWebSocketRoutes(cfg.Prefix + "/ws"); err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -110,5 +112,87 @@ func TestServedMuxFailsClosed(t *testing.T) {
 	admin, call, socket = statuses(a.Handler()) // the right way
 	if admin != 200 || call != 200 || socket != http.StatusSwitchingProtocols {
 		t.Errorf("serving a.Handler(): /admin %d, callback %d, socket %d", admin, call, socket)
+	}
+}
+
+// TestServedMuxServesNoLogin checks the login and logout routes of an app
+// whose mux is served instead of a.Handler(). The guard serves them
+// itself, so a served mux has no such routes: no answer may be a page or
+// a redirect, and none may set a cookie, even to a browser holding a
+// valid form token and a session got the right way.
+func TestServedMuxServesNoLogin(t *testing.T) {
+	mux := http.NewServeMux()
+	hash, block := auth.GenerateKeyPair()
+	a, err := auth.New(mux,
+		auth.WithUsers(map[string]string{"admin": "admin"}),
+		auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hash, block}}),
+		auth.WithLoginForm(auth.LoginConfig{}),
+		auth.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right, wrong := httptest.NewServer(a.Handler()), httptest.NewServer(mux)
+	defer right.Close()
+	defer wrong.Close()
+	do := func(base, method, path, body, cookie string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	cookie := func(res *http.Response, name string) string {
+		for _, c := range res.Cookies() {
+			if c.Name == name {
+				return c.Value
+			}
+		}
+		return ""
+	}
+
+	// The right way: the form, its token, a login and a session.
+	req, _ := http.NewRequest("GET", right.URL+"/login", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
+	bind := "authwire_login=" + cookie(res, "authwire_login")
+	if res.StatusCode != http.StatusOK || token == nil || bind == "authwire_login=" {
+		t.Fatalf("GET /login on a.Handler(): %d, token found %v, binding cookie %q", res.StatusCode, token != nil, bind)
+	}
+	form := url.Values{"username": {"admin"}, "password": {"admin"}, "csrf_token": {string(token[1])}}.Encode()
+	res = do(right.URL, "POST", "/login", form, bind)
+	session := cookie(res, auth.DefaultSessionCookie)
+	if res.StatusCode != http.StatusSeeOther || session == "" {
+		t.Fatalf("POST /login on a.Handler(): %d, session cookie %v", res.StatusCode, session != "")
+	}
+
+	// The mistake: the same requests reach no login route.
+	for _, tc := range []struct{ method, path, body, cookie string }{
+		{"GET", "/login", "", ""},
+		{"HEAD", "/login", "", ""},
+		{"POST", "/login", form, bind},
+		{"POST", "/logout", "", auth.DefaultSessionCookie + "=" + session},
+		{"POST", "/logout", "", ""},
+	} {
+		res := do(wrong.URL, tc.method, tc.path, tc.body, tc.cookie)
+		if res.StatusCode < 400 {
+			t.Errorf("%s %s on the served mux: %d, want no page and no redirect", tc.method, tc.path, res.StatusCode)
+		}
+		if c := res.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("%s %s on the served mux set cookies %q", tc.method, tc.path, c)
+		}
 	}
 }

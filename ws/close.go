@@ -26,13 +26,14 @@ const (
 // Close reasons. They are constant, as coder/websocket advises, and short
 // (a close reason holds at most 123 bytes).
 const (
-	reasonAuthRequired = "authentication required"
-	reasonExpired      = "session expired"
-	reasonEnded        = "session ended"
-	reasonForbidden    = "forbidden"
-	reasonShutdown     = "server shutting down"
-	reasonInternal     = "internal error"
-	reasonTooMany      = "too many anonymous sockets from this client"
+	reasonAuthRequired  = "authentication required"
+	reasonExpired       = "session expired"
+	reasonEnded         = "session ended"
+	reasonForbidden     = "forbidden"
+	reasonShutdown      = "server shutting down"
+	reasonInternal      = "internal error"
+	reasonTooMany       = "too many anonymous sockets from this client"
+	reasonRightsChanged = "rights changed"
 )
 
 // Causes of a handler context's cancellation other than a close the server

@@ -27,6 +27,10 @@ type hub struct {
 
 	ended   map[string]time.Time // session ID → until when to remember it
 	sweepAt int                  // len(ended) at which the next insert sweeps
+	// endedUsers remembers RevokeUser calls as ended does sessions:
+	// user → the time its sessions began at or before are over, and until
+	// when to remember that.
+	endedUsers map[string]userEnd
 
 	active  int           // requests between enter and leave
 	shut    bool          // Shutdown has begun: refuse new sockets
@@ -35,12 +39,13 @@ type hub struct {
 
 func newHub() hub {
 	return hub{
-		all:       make(map[*socket]struct{}),
-		bySession: make(map[string]map[*socket]struct{}),
-		byUser:    make(map[string]map[*socket]struct{}),
-		anonymous: make(map[netip.Prefix]int),
-		ended:     make(map[string]time.Time),
-		sweepAt:   minEndedSweep,
+		all:        make(map[*socket]struct{}),
+		bySession:  make(map[string]map[*socket]struct{}),
+		byUser:     make(map[string]map[*socket]struct{}),
+		anonymous:  make(map[netip.Prefix]int),
+		ended:      make(map[string]time.Time),
+		sweepAt:    minEndedSweep,
+		endedUsers: make(map[string]userEnd),
 	}
 }
 
@@ -86,6 +91,9 @@ func (s *Server) add(sk *socket) addResult {
 	}
 	if sk.id != nil && sk.id.SessionID != "" {
 		if until, ok := h.ended[sk.id.SessionID]; ok && s.clock.now().Before(until) {
+			return sessionEnded
+		}
+		if u, ok := h.endedUsers[sk.id.User]; ok && s.clock.now().Before(u.until) && !sk.id.IssuedAt.After(u.before) {
 			return sessionEnded
 		}
 	}
@@ -136,6 +144,27 @@ func (s *Server) endSession(id string) []*socket {
 	}
 	h.ended[id] = now.Add(endedTTL)
 	return members(h.bySession[id])
+}
+
+// userEnd is one entry of hub.endedUsers.
+type userEnd struct{ before, until time.Time }
+
+// endUserSessions remembers that user's sessions begun at or before
+// before ended, and returns the user's sockets.
+func (s *Server) endUserSessions(user string, before time.Time) []*socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := &s.hub
+	now := s.clock.now()
+	for k, u := range h.endedUsers {
+		if !now.Before(u.until) {
+			delete(h.endedUsers, k)
+		}
+	}
+	if old, ok := h.endedUsers[user]; !ok || before.After(old.before) {
+		h.endedUsers[user] = userEnd{before: before, until: now.Add(endedTTL)}
+	}
+	return members(h.byUser[user])
 }
 
 // sessionSockets returns the sockets of session id.

@@ -71,6 +71,19 @@ type Config struct {
 	// the client's other sockets and everyone else's go on. Sockets with
 	// an identity are not counted. Negative: no bound. Default: 32.
 	MaxAnonymousPerClient int
+	// RecheckInterval is how often an authenticated socket is held
+	// against its session and its user's sources (auth.Auth's Recheck):
+	// it closes with 4401 once the session has ended in a way no one
+	// announced (it went idle or expired, its user left the credential
+	// source, a revocation made while this process was cut off from a
+	// shared store), with 4403 once the route's requirements no longer
+	// hold, and with [StatusRightsChanged] once the user lost a group or
+	// section. Logout, Revoke and RevokeUser close sockets at once, not
+	// at the next check. A socket's own traffic does not count as use of
+	// its session: a session used only by open sockets goes idle after
+	// auth.SessionConfig.IdleTimeout and its sockets close. Negative
+	// turns rechecks off. Default: [DefaultRecheckInterval] (10 s).
+	RecheckInterval time.Duration
 	// Logger receives panics of handlers and other failures. Default:
 	// slog.Default().
 	Logger *slog.Logger
@@ -139,6 +152,7 @@ func New(a *auth.Auth, cfg Config) (*Server, error) {
 		hub:     newHub(),
 	}
 	a.OnSessionEnd(s.sessionEnded)
+	a.OnUserSessionsEnd(s.userSessionsEnded)
 	return s, nil
 }
 
@@ -158,6 +172,9 @@ func (c *Config) defaults() error {
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
+	}
+	if c.RecheckInterval == 0 {
+		c.RecheckInterval = DefaultRecheckInterval
 	}
 	if c.MaxAnonymousPerClient == 0 {
 		c.MaxAnonymousPerClient = DefaultMaxAnonymousPerClient

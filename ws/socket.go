@@ -26,8 +26,10 @@ type socket struct {
 	closeDone chan struct{}  // closed when that close has finished
 	pinging   sync.WaitGroup // pings in flight, begun while not closing
 
-	stopExpiry func() bool // nil without an expiry
-	pingTimer  *time.Timer // nil without pings
+	stopExpiry   func() bool    // nil without an expiry
+	pingTimer    *time.Timer    // nil without pings
+	recheckTimer *time.Timer    // nil without rechecks
+	rights       *auth.Identity // the identity as last rechecked
 }
 
 func newSocket(s *Server, parent context.Context, id *auth.Identity) *socket {
@@ -99,6 +101,9 @@ func (sk *socket) finish(code websocket.StatusCode, reason string) {
 	sk.mu.Lock()
 	if sk.pingTimer != nil {
 		sk.pingTimer.Stop()
+	}
+	if sk.recheckTimer != nil {
+		sk.recheckTimer.Stop()
 	}
 	sk.mu.Unlock()
 	if sk.begin() {

@@ -191,6 +191,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code, reason = StatusUnauthenticated, reasonExpired
 	default:
 		sk.startPings()
+		sk.startRecheck(e)
 		if e.run(sk) {
 			code, reason = websocket.StatusInternalError, reasonInternal
 		}

@@ -1,18 +1,29 @@
-// Package boltstore keeps authwire's revocation list in one bbolt file, so
-// that a logout outlives a restart on a machine with no other service:
+// Package boltstore keeps authwire's state in one bbolt file, so that a
+// logout, and a server-side session if wanted, outlive a restart on a
+// machine with no other service:
 //
-//	revs, err := boltstore.Open("/var/lib/myapp/authwire.db")
+//	st, err := boltstore.Open("/var/lib/myapp/authwire.db")
 //	...
-//	defer revs.Close()
-//	a, err := auth.New(mux, auth.WithSessions(auth.SessionConfig{Keys: keys, Revocations: revs}), ...)
+//	defer st.Close()
+//	a, err := auth.New(mux, auth.WithSessions(auth.SessionConfig{Keys: keys, Revocations: st}), ...)
+//
+// [Store] is the revocation list, of sessions and of users ("log out
+// everywhere", [auth.UserRevocationList]), and the index of each user's
+// sessions ([auth.SessionIndex], which auth uses by default when the
+// revocation list is one); [Store.Sessions] is a server-side
+// [auth.SessionStore] in the same file, for sessions that a logout
+// deletes and a restart keeps even without the same keys:
+//
+//	auth.SessionConfig{Keys: keys, Store: st.Sessions(boltstore.SessionsConfig{}), Revocations: st}
 //
 // bbolt (go.etcd.io/bbolt, the store etcd keeps its data in) is one file,
 // pure Go, with transactions that are on disk (fsync) when they commit: a
-// Revoke returns only once the revocation would survive a crash, so a
-// logout has been written before it answers. A Store reads the file once,
-// at Open, and answers Revoked from memory: the check on every request
-// costs a map lookup, not a disk read. The file is locked for one process;
-// several processes share revocations through auth/redisstore instead.
+// Revoke or a session's Save returns only once it would survive a crash,
+// so a logout has been written before it answers. A Store reads the
+// revocations once, at Open, and answers Revoked from memory: the check
+// on every request costs a map lookup, not a disk read. The file is
+// locked for one process; several processes share state through
+// auth/redisstore instead.
 package boltstore
 
 import (
@@ -37,21 +48,26 @@ var ErrCorrupt = errors.New("boltstore: the file is corrupt")
 // time (Unix seconds, big-endian) until which it stays revoked.
 var revocationsBucket = []byte("revocations")
 
-// Store is an auth.RevocationList kept in a bbolt file. It is safe for
-// concurrent use.
+// Store is an [auth.UserRevocationList] and an [auth.SessionIndex] kept
+// in a bbolt file; its SessionStores ([Store.Sessions]) keep sessions in
+// the same file. Every write is on disk when it returns; revocations are
+// answered from memory, the index and the sessions from the file. It is
+// safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	mem *auth.MemoryRevocations
-	now func() time.Time
+	db   *bolt.DB
+	mem  *auth.MemoryRevocations
+	refs *knownRefs
+	now  func() time.Time
 }
 
 var _ auth.RevocationList = (*Store)(nil)
 
 // Open opens the file at path, creating it (mode 0600) and its directory
 // (0700) if needed, and reads the revocations still in force; it drops
-// those that have expired. It never starts from an empty list in place of
-// a file it cannot read: a file that is not a bbolt database, or whose
-// entries are malformed, is an error wrapping [ErrCorrupt]; a file that
+// those that have expired, and the sessions past their deadline (see
+// [SessionsConfig]). It never starts from an empty list in place of a
+// file it cannot read: a file that is not a bbolt database, or whose
+// entries are malformed or disagree, is an error wrapping [ErrCorrupt]; a file that
 // cannot be opened (permissions) is an error too, and so is a file
 // another process holds, after waiting a second for it.
 func Open(path string) (*Store, error) { return open(path, time.Now) }
@@ -70,45 +86,69 @@ func open(path string, now func() time.Time) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("boltstore: %w", err) // unreadable: permissions, a directory, ...
 	}
-	s := &Store{db: db, now: now}
+	s := &Store{db: db, now: now, refs: newKnownRefs()}
 	s.mem = auth.NewMemoryRevocations(s.now)
 	if err := s.load(); err != nil {
 		db.Close()
+		if errors.Is(err, ErrCorrupt) {
+			return nil, fmt.Errorf("boltstore: %s: %w", path, err)
+		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
 	}
 	return s, nil
 }
 
-// load reads the revocations in force into memory and deletes the rest.
+// load reads the revocations (of sessions and of users) in force into
+// memory and deletes the rest, checks the session index and the sessions
+// and deletes the expired ones.
 func (s *Store) load() error {
 	now := s.now()
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(revocationsBucket)
-		if err != nil {
+		if err := s.loadRevocations(tx, now); err != nil {
 			return err
 		}
-		var expired [][]byte
-		err = b.ForEach(func(k, v []byte) error {
-			if len(v) != 8 || len(k) == 0 {
-				return fmt.Errorf("malformed entry %q", k)
-			}
-			until := time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
-			if !until.After(now) {
-				expired = append(expired, k)
-				return nil
-			}
-			return s.mem.Revoke(context.Background(), string(k), until)
-		})
-		if err != nil {
+		if err := s.loadUserRevocations(tx, now); err != nil {
 			return err
 		}
-		for _, k := range expired {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
+		if err := checkIndex(tx, now); err != nil {
+			return err
 		}
-		return nil
+		if err := checkSessions(tx); err != nil {
+			return err
+		}
+		_, err := sweep(tx, now, 0)
+		return err
 	})
+}
+
+// loadRevocations reads the revocations in force into memory and deletes
+// the rest.
+func (s *Store) loadRevocations(tx *bolt.Tx, now time.Time) error {
+	b, err := tx.CreateBucketIfNotExists(revocationsBucket)
+	if err != nil {
+		return err
+	}
+	var expired [][]byte
+	err = b.ForEach(func(k, v []byte) error {
+		if len(v) != 8 || len(k) == 0 {
+			return fmt.Errorf("malformed entry %q", k)
+		}
+		until := time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
+		if !until.After(now) {
+			expired = append(expired, k)
+			return nil
+		}
+		return s.mem.Revoke(context.Background(), string(k), until)
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range expired {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Revoke records that the session with ID id is revoked until until, on
@@ -139,5 +179,6 @@ func (s *Store) Revoked(ctx context.Context, id string) (bool, error) {
 	return s.mem.Revoked(ctx, id)
 }
 
-// Close closes the file. Revoke fails after it.
+// Close closes the file. Revoke fails after it, and so do the methods of
+// its SessionStores.
 func (s *Store) Close() error { return s.db.Close() }

@@ -9,10 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func revoked(t *testing.T, s *Store, id string) bool {
 	t.Helper()

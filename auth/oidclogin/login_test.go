@@ -226,8 +226,9 @@ func TestAllowedRedirectHosts(t *testing.T) {
 	}
 }
 
-// TestEdges covers the methods the endpoints refuse and a groups claim
-// given as one string.
+// TestEdges covers the methods the endpoints take and refuse (HEAD: the
+// start takes it, the callback refuses it) and a groups claim given as
+// one string.
 func TestEdges(t *testing.T) {
 	p := oidctest.New(t)
 	app := oidcApp(t, p, nil)
@@ -239,6 +240,23 @@ func TestEdges(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") == "" {
 			t.Errorf("POST %s: %d Allow %q, want 405 with Allow", path, res.StatusCode, res.Header.Get("Allow"))
+		}
+	}
+	// HEAD starts a login as GET does, but the callback refuses it: its
+	// GET uses up the state cookie (and clears it, whatever it held) and
+	// the code.
+	for path, want := range map[string]int{"/oidc/login": http.StatusSeeOther, "/oidc/callback": http.StatusMethodNotAllowed} {
+		req, _ := http.NewRequest("HEAD", app+path, nil)
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("HEAD %s: %d, want %d", path, res.StatusCode, want)
+		}
+		if want == http.StatusMethodNotAllowed && (res.Header.Get("Allow") != "GET" || len(res.Cookies()) != 0) {
+			t.Errorf("HEAD %s: Allow %q, cookies %v; want Allow GET and no cookie", path, res.Header.Get("Allow"), res.Cookies())
 		}
 	}
 	p.Forge(func(c map[string]any) { c["groups"] = "ops" }, false, "")

@@ -59,8 +59,9 @@ const (
 //     is lost, the revocation marks included.
 //
 // Either way, every new request of a revoked session is refused while
-// its mark lives, since [Store.Revoked] is asked each time; only the
-// session's open sockets stay open until they are closed another way.
+// its mark lives, since the revocation is asked each time, and its open
+// sockets close at their next recheck (ws.Config.RecheckInterval): that
+// bounds what a missed announcement costs.
 func (s *Store) WatchRevocations(ctx context.Context, fn func(id string)) error {
 	return s.watch(ctx, func(_ context.Context, id string) error {
 		fn(id)

@@ -134,8 +134,8 @@ func TestFiberRefusesRoutesRegisteredBeforeInstall(t *testing.T) {
 			setup(app)
 			before := len(app.Stack()[0])
 			a, err := auth.New(app, adaptertest.Users()...)
-			if !errors.Is(err, backends.ErrRoutesBeforeGuard) || a != nil {
-				t.Fatalf("New = %v, %v; want an error wrapping ErrRoutesBeforeGuard", a, err)
+			if !errors.Is(err, backends.ErrRoutesBeforeGuard) || !errors.Is(err, auth.ErrInvalidConfig) || a != nil {
+				t.Fatalf("New = %v, %v; want an error wrapping ErrRoutesBeforeGuard and auth.ErrInvalidConfig", a, err)
 			}
 			if after := len(app.Stack()[0]); after != before {
 				t.Fatalf("a failed Install changed the stack: %d entries, then %d", before, after)

@@ -125,8 +125,8 @@ func TestGinRefusesRoutesRegisteredBeforeInstall(t *testing.T) {
 			e := gin.New()
 			setup(e)
 			a, err := auth.New(e, adaptertest.Users()...)
-			if !errors.Is(err, backends.ErrRoutesBeforeGuard) || a != nil {
-				t.Fatalf("New = %v, %v; want an error wrapping ErrRoutesBeforeGuard", a, err)
+			if !errors.Is(err, backends.ErrRoutesBeforeGuard) || !errors.Is(err, auth.ErrInvalidConfig) || a != nil {
+				t.Fatalf("New = %v, %v; want an error wrapping ErrRoutesBeforeGuard and auth.ErrInvalidConfig", a, err)
 			}
 			if !strings.Contains(err.Error(), "register routes after auth.New") {
 				t.Fatalf("error %q does not say what to do", err)

@@ -90,6 +90,11 @@ type Config struct {
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
 //     that a logout outlives a restart; default authwire-demo under
 //     $XDG_STATE_HOME or ~/.local/state; not used with Redis;
+//   - SESSION_STORE: cookie (the default) keeps each session in its
+//     sealed cookie; file keeps sessions server-side in the state
+//     directory's file beside the revocations, so that they outlive a
+//     restart even without SESSION_SECRET and a logout deletes them; not
+//     with Redis, which keeps sessions in Redis;
 //   - REDIS_URL (redis://host:port/db), or REDIS_SENTINEL_ADDRS with
 //     REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_ADDRS (see redisClient):
 //     keep sessions, revocations and brute-force counters in Redis, so
@@ -114,6 +119,13 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 		return cfg, fmt.Errorf("ADDR %q: %w", cfg.Addr, err)
 	}
 
+	sessionStore := getenv("SESSION_STORE")
+	switch {
+	case sessionStore != "" && sessionStore != "cookie" && sessionStore != "file":
+		return cfg, fmt.Errorf("SESSION_STORE %q: want cookie (the default) or file", sessionStore)
+	case sessionStore == "file" && (getenv("REDIS_URL") != "" || getenv("REDIS_SENTINEL_ADDRS") != "" || getenv("REDIS_CLUSTER_ADDRS") != ""):
+		return cfg, errors.New("SESSION_STORE=file keeps sessions in the state directory, REDIS_URL in Redis (and so do REDIS_SENTINEL_ADDRS and REDIS_CLUSTER_ADDRS): set one of them")
+	}
 	var keys [][]byte
 	if secret := getenv("SESSION_SECRET"); secret != "" {
 		var err error
@@ -123,8 +135,10 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	} else {
 		h, b := auth.GenerateKeyPair()
 		keys = [][]byte{h, b}
-		log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops; " +
-			"to keep them, set a random secret with: export SESSION_SECRET=\"$(" + makeSecret + ")\"")
+		if sessionStore != "file" {
+			log.Warn("SESSION_SECRET is not set: using a random key, so sessions end when the demo stops; " +
+				"to keep them, set a random secret with: export SESSION_SECRET=\"$(" + makeSecret + ")\"")
+		}
 	}
 
 	if cfg.TLS, err = loadTLS(getenv, log); err != nil {
@@ -157,6 +171,11 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 			return cfg, fmt.Errorf("STATE_DIR: %w", err)
 		}
 		sessions.Revocations, cfg.closeStore = revs, revs.Close
+		if sessionStore == "file" {
+			// Sessions server-side in the same file: they outlive a
+			// restart, and a logout deletes them.
+			sessions.Store = revs.Sessions(boltstore.SessionsConfig{IdleTimeout: sessions.IdleTimeout})
+		}
 	} else {
 		store, closeRedis, err := openRedis(rdb, what, log)
 		if err != nil {
