@@ -11,9 +11,9 @@ import (
 	"github.com/authwire/authwire/auth/redisstore"
 )
 
-// Share sessions, logouts and brute-force counters between the processes
-// of one application, and close a session's WebSockets in every process
-// when it ends in any.
+// Share sessions, logouts, session lists and brute-force counters between
+// the processes of one application, and close a session's WebSockets in
+// every process when it ends in any.
 func Example() {
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
@@ -33,6 +33,6 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	go store.WatchRevocations(ctx, func(id string) { _ = a.Revoke(ctx, id) })
+	go store.ApplyRevocations(ctx, a)
 	log.Fatal(http.ListenAndServe("127.0.0.1:8050", a.Handler()))
 }

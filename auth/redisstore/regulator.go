@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -31,11 +29,10 @@ func (s *Store) Regulator(p auth.RegulationPolicy) (*Regulator, error) {
 }
 
 // keys returns the attempt-count and ban keys of a regulation key, which
-// is hashed: user names and addresses never appear in Redis.
+// is hashed: user names and addresses never appear in Redis. The two
+// share a hash slot, as the scripts touch both.
 func (r *Regulator) keys(key string) (count, ban string) {
-	sum := sha256.Sum256([]byte(key))
-	h := hex.EncodeToString(sum[:16])
-	return r.s.prefix + "f:" + h, r.s.prefix + "b:" + h
+	return r.s.regulationKeys(hashHex(key))
 }
 
 // attemptScript counts one attempt atomically, with the semantics of

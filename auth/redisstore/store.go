@@ -4,18 +4,59 @@
 //
 //   - [Store] is an [auth.SessionStore]: the session lives in Redis and the
 //     cookie holds only its random ID, so a logout deletes it everywhere;
-//   - it is also an [auth.RevocationList], whose revocations every process
-//     can watch ([Store.WatchRevocations]) to close the WebSockets of a
-//     session ended elsewhere;
+//   - it is also an [auth.UserRevocationList]: a session's revocation, and
+//     a user's ("log out everywhere"), are announced on a Redis stream
+//     that every process reads ([Store.ApplyRevocations]) to close the
+//     WebSockets of sessions ended elsewhere; a process cut off from Redis
+//     reads the announcements it missed when it is back;
+//   - it is also an [auth.SessionIndex], so that a user's sessions are
+//     listed ([auth.Auth.Sessions]) and ended one by one in any process,
+//     whichever started them;
 //   - [Store.Regulator] counts password attempts per user and per address
 //     in Redis, each before its password is checked and atomically, so
 //     that processes guessed at together still check no more than the
 //     same [auth.RegulationPolicy] allows the in-memory regulator.
 //
-// Keys are the Prefix (default "authwire:") followed by "s:" and a session
-// ID, "r:" and a session ID, or "f:"/"b:" and the hex of the first 16
-// bytes of a regulation key's SHA-256. Every key carries an expiry, so
-// nothing outlives its use.
+// # Redis
+//
+// It needs Redis 7.0 or later, and works on any [redis.UniversalClient]:
+// one server ([redis.NewClient]), a master watched by Sentinel
+// ([redis.NewFailoverClient], with the master's name and the sentinels'
+// addresses), or a Redis Cluster ([redis.NewClusterClient], with some of
+// its nodes' addresses); [redis.NewUniversalClient] picks one of the
+// three from [redis.UniversalOptions] (MasterName set: Sentinel; several
+// Addrs: Cluster). Every command and script touches one key, or keys that
+// share a hash slot, so Cluster takes them all.
+//
+// # Keys
+//
+// Keys are the Prefix (default "authwire:") followed by:
+//
+//	s:<id>                  a session, as JSON; expires when it expires or goes idle
+//	{r}:<id>                the mark of a revoked session; expires when the revocation does
+//	{r}:u:<u>               the time (Unix ms) up to which user <u>'s sessions are revoked;
+//	                        expires when the revocation does
+//	{r}:revocations         the stream of revocation announcements: each entry holds "id"
+//	                        (a session ID) or "user" and "before" (a name, Unix ms);
+//	                        entries older than Config.Lifetime are trimmed by each new one,
+//	                        and the stream expires Config.Lifetime after its last
+//	ix:{<u>}:d, ix:{<u>}:e  user <u>'s session index: a hash of records (JSON) by session
+//	                        ID, and a sorted set of the IDs by expiry (Unix ms); both expire
+//	                        with the last record
+//	ix:p:{<p>}              the sessions an identity provider started for its session <p>,
+//	                        a sorted set of {"u": user, "s": session ID} by expiry; expires
+//	                        with the last
+//	rl:{<h>}:f, rl:{<h>}:b  a regulation key's attempt count and ban; expire with them
+//
+// where <id> is a session ID, and <u>, <p> and <h> the hex of the first
+// 16 bytes of the SHA-256 of a user name, of a provider's name, a zero
+// byte and its session ID, and of a regulation key. The braces are Redis
+// Cluster hash tags: the keys one script writes or one command reads
+// together are equal up to their first '}', so they share a slot (all of
+// a revocation's in one slot, so Revoked and SessionRevoked, asked on
+// every request, go to one shard of a Cluster). Every key carries an
+// expiry, so nothing outlives its use. The Prefix should hold no braces
+// (one would make a hash tag of its own, and put every key in one slot).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	store := redisstore.New(rdb, redisstore.Config{})
@@ -23,7 +64,7 @@
 //	a, err := auth.New(mux, users,
 //		auth.WithSessions(auth.SessionConfig{Keys: keys, Store: store, Revocations: store}),
 //		auth.WithRegulator(reg))
-//	go store.WatchRevocations(ctx, func(id string) { a.Revoke(ctx, id) })
+//	go store.ApplyRevocations(ctx, a)
 package redisstore
 
 import (
@@ -32,6 +73,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,8 +83,9 @@ import (
 
 // Config configures a [Store]. Zero fields take the defaults given.
 type Config struct {
-	// Prefix starts every key and the revocation channel's name, so that
-	// several applications can share one Redis. Default "authwire:".
+	// Prefix starts every key, so that several applications can share
+	// one Redis. It should hold no braces (see the package doc's Keys).
+	// Default "authwire:".
 	Prefix string
 	// IdleTimeout should be the sessions' idle timeout
 	// (auth.SessionConfig.IdleTimeout): a session is kept in Redis no
@@ -53,6 +96,17 @@ type Config struct {
 	// leave Redis as soon as they could no longer be used. Default
 	// auth.DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// Lifetime should be the sessions' absolute lifetime
+	// (auth.SessionConfig.Lifetime): the revocation stream keeps each
+	// announcement that long, so that a process cut off from Redis for
+	// less than that reads, when it is back, every revocation it missed.
+	// Older announcements are trimmed (the stream holds at most the
+	// revocations of one Lifetime), and can only be of sessions that have
+	// expired by then. Default auth.DefaultSessionLifetime.
+	Lifetime time.Duration
+	// Logger receives what [Store.WatchRevocations] has to report (Redis
+	// lost and found again, announcements missed). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Store keeps sessions, revocations and regulation counters in Redis. It
@@ -60,9 +114,11 @@ type Config struct {
 // Redis cannot be reached, which the guard treats as "not logged in"
 // (sessions) or logs and answers 500 (logout), never as success.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
-	idle   time.Duration
+	rdb      redis.UniversalClient
+	prefix   string
+	idle     time.Duration
+	lifetime time.Duration
+	log      *slog.Logger
 }
 
 // New returns a Store on rdb, which it does not close.
@@ -73,11 +129,14 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = auth.DefaultIdleTimeout
 	}
-	return &Store{rdb: rdb, prefix: cfg.Prefix, idle: cfg.IdleTimeout}
+	if cfg.Lifetime <= 0 {
+		cfg.Lifetime = auth.DefaultSessionLifetime
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Store{rdb: rdb, prefix: cfg.Prefix, idle: cfg.IdleTimeout, lifetime: cfg.Lifetime, log: cfg.Logger}
 }
-
-// sessionKey is the key of the session with ID id.
-func (s *Store) sessionKey(id string) string { return s.prefix + "s:" + id }
 
 // validID reports whether id looks like a session ID authwire makes: 32
 // bytes, base64url without padding. Anything else is never looked up.
@@ -141,7 +200,4 @@ func (s *Store) Delete(ctx context.Context, sess *auth.Session) error {
 	return nil
 }
 
-var (
-	_ auth.SessionStore   = (*Store)(nil)
-	_ auth.RevocationList = (*Store)(nil)
-)
+var _ auth.SessionStore = (*Store)(nil)

@@ -5,7 +5,6 @@
 package demo
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,9 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/boltstore"
@@ -40,7 +36,8 @@ type Config struct {
 	Options []auth.Option
 	// Log is the demo's logger.
 	Log *slog.Logger
-	// Redis is the shared store when REDIS_URL is set, else nil.
+	// Redis is the shared store when REDIS_URL, REDIS_SENTINEL_ADDRS or
+	// REDIS_CLUSTER_ADDRS is set, else nil.
 	Redis *redisstore.Store
 	// TLS is the server's TLS configuration when TLS_CERT and TLS_KEY are
 	// set: serve HTTPS with it. Nil: serve plain HTTP.
@@ -93,15 +90,17 @@ type Config struct {
 //     http://ADDR/oidc/oidc2/callback;
 //   - STATE_DIR: where the revocation list is kept (revocations.db), so
 //     that a logout outlives a restart; default authwire-demo under
-//     $XDG_STATE_HOME or ~/.local/state; not used with REDIS_URL;
+//     $XDG_STATE_HOME or ~/.local/state; not used with Redis;
 //   - SESSION_STORE: cookie (the default) keeps each session in its
 //     sealed cookie; file keeps sessions server-side in the state
 //     directory's file beside the revocations, so that they outlive a
 //     restart even without SESSION_SECRET and a logout deletes them; not
-//     with REDIS_URL, which keeps sessions in Redis;
-//   - REDIS_URL (redis://host:port/db): keep sessions, revocations and
-//     brute-force counters in Redis, so that several demo processes
-//     share them; the demo fails to start if Redis cannot be reached;
+//     with Redis, which keeps sessions in Redis;
+//   - REDIS_URL (redis://host:port/db), or REDIS_SENTINEL_ADDRS with
+//     REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_ADDRS (see redisClient):
+//     keep sessions, revocations and brute-force counters in Redis, so
+//     that several demo processes share them; the demo fails to start if
+//     Redis cannot be reached;
 //   - DEBUG_ADDR: a loopback address (port 0 for any free one) on which
 //     to serve net/http/pprof under /debug/pprof/ and [RuntimeStats] at
 //     /debug/runtime, for profiling and for the load command
@@ -125,8 +124,8 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	switch {
 	case sessionStore != "" && sessionStore != "cookie" && sessionStore != "file":
 		return cfg, fmt.Errorf("SESSION_STORE %q: want cookie (the default) or file", sessionStore)
-	case sessionStore == "file" && getenv("REDIS_URL") != "":
-		return cfg, errors.New("SESSION_STORE=file keeps sessions in the state directory, REDIS_URL in Redis: set one of them")
+	case sessionStore == "file" && (getenv("REDIS_URL") != "" || getenv("REDIS_SENTINEL_ADDRS") != "" || getenv("REDIS_CLUSTER_ADDRS") != ""):
+		return cfg, errors.New("SESSION_STORE=file keeps sessions in the state directory, REDIS_URL in Redis (and so do REDIS_SENTINEL_ADDRS and REDIS_CLUSTER_ADDRS): set one of them")
 	}
 	var keys [][]byte
 	if secret := getenv("SESSION_SECRET"); secret != "" {
@@ -157,7 +156,11 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 		auth.WithRealm("authwire demo"),
 		auth.WithPublicRoutes("/healthz", "/public/<path:rest>", "/user/<id>/public"),
 	}
-	if u := getenv("REDIS_URL"); u == "" {
+	rdb, what, err := redisClient(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if rdb == nil {
 		// One machine: revocations in a file under the state directory,
 		// so that a logout outlives a restart.
 		dir, err := stateDir(getenv)
@@ -175,9 +178,9 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 			sessions.Store = revs.Sessions(boltstore.SessionsConfig{IdleTimeout: sessions.IdleTimeout})
 		}
 	} else {
-		store, closeRedis, err := openRedis(u)
+		store, closeRedis, err := openRedis(rdb, what, log)
 		if err != nil {
-			return cfg, fmt.Errorf("REDIS_URL: %w", err)
+			return cfg, err
 		}
 		reg, err := store.Regulator(auth.DefaultRegulationPolicy())
 		if err != nil {
@@ -296,20 +299,4 @@ func commaList(s string) []string {
 		}
 	}
 	return out
-}
-
-// openRedis connects to the Redis at url and checks that it answers.
-func openRedis(url string) (*redisstore.Store, func() error, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, nil, err
-	}
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		return nil, nil, fmt.Errorf("cannot reach Redis: %w", err)
-	}
-	return redisstore.New(rdb, redisstore.Config{}), rdb.Close, nil
 }
