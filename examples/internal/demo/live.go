@@ -91,13 +91,14 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 	}
 	l := &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket, closeStore: cfg.closeStore}
 	if cfg.Redis != nil {
-		// Sessions revoked by another process end here too: a.Revoke
-		// runs this process's hooks, so the hub closes their sockets.
+		// Sessions (and users' sessions) revoked by another process end
+		// here too: applying them runs this process's hooks, so the hub
+		// closes their sockets, also after an outage of Redis.
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := cfg.Redis.WatchRevocations(ctx, func(id string) { _ = a.Revoke(ctx, id) }); err != nil && ctx.Err() == nil {
+			if err := cfg.Redis.ApplyRevocations(ctx, a); err != nil && ctx.Err() == nil {
 				cfg.Log.Error("watching revocations in Redis failed", "error", err)
 			}
 		}()
