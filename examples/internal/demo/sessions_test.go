@@ -116,8 +116,9 @@ func readSessions(t *testing.T, base string, b browserLogin) sessionsPage {
 // checkSessions checks the sessions page on a running demo: two logins
 // of admin (two cookie jars), each with the dashboard's callbacks socket
 // open, see each other; one revokes the other, whose cookie and socket
-// then end (401, 4401), and then logs out everywhere, which ends both of
-// its own and a third. Forms without the CSRF token, from another origin
+// then end (401, 4401); a session that revokes itself is sent to log in;
+// then the first logs out everywhere, which ends it and a third admin
+// session with its socket, and not the viewer's. Forms without the CSRF token, from another origin
 // or naming another user's session are refused and end nothing. It
 // revokes every admin session, so it comes last.
 func checkSessions(t *testing.T, base string) {
@@ -246,6 +247,15 @@ func checkSessions(t *testing.T, base string) {
 	if slices.Contains(after.handles, p2.current) || after.current != p1.current {
 		t.Errorf("after the revoke the page lists %q, current %s", after.handles, after.current)
 	}
+
+	// A session that revokes itself is logged out: to the login page.
+	self := loginForm(t, base, "admin", "admin")
+	ps := readSessions(t, base, self)
+	r = do(t, self.c, "POST", base+"/sessions/revoke", url.Values{"handle": {ps.current}, "csrf_token": {ps.csrf}}, html)
+	if r.status != 303 || r.header.Get("Location") != "/login" {
+		t.Errorf("a session revoking itself: %d %q %q", r.status, r.header.Get("Location"), r.body)
+	}
+	alive("a session that revoked itself", self, 401)
 
 	// Log out everywhere from the first, with a third admin login open:
 	// every admin session and socket ends, the viewer's does not.
