@@ -45,6 +45,7 @@ type Config struct {
 
 	closeStore func() error // closes Redis's client, or the state directory's file
 	oidc       bool         // OpenID providers are configured
+	loginPage  string       // the login form's path; "" with AUTH_MODE=basic
 }
 
 // Load reads the environment:
@@ -222,6 +223,7 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 	}
 	switch mode := getenv("AUTH_MODE"); mode {
 	case "", "form":
+		cfg.loginPage = "/login" // LoginConfig's default Path
 		opts = append(opts, auth.WithLoginForm(auth.LoginConfig{
 			Title:                "authwire demo",
 			AllowedRedirectHosts: commaList(getenv("ALLOWED_REDIRECT_HOSTS")),

@@ -34,6 +34,7 @@ func TestDemos(t *testing.T) {
 			base := start(t, buildDemo(t, name), "INSECURE_COOKIES=1")
 			checkDemo(t, base)
 			checkSections(t, base)
+			checkSessions(t, base) // last: it logs admin out everywhere
 		})
 	}
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // Live is the demo's WebSocket side: the socket server, the callbacks and
-// the two socket handlers, the same on every backend.
+// the two socket handlers, the same on every backend; and the "your
+// sessions" routes, which end sessions and so their sockets.
 type Live struct {
 	Sockets   *ws.Server
 	Callbacks *callbacks.Registry
@@ -23,13 +24,17 @@ type Live struct {
 	// (group admin).
 	Echo, Admin ws.Func
 
+	sessions     *sessionRoutes
 	stopWatching func()       // ends the Redis revocation watcher; nil without Redis
 	closeStore   func() error // closes Redis or the state file
 }
 
 // Mount serves the callbacks under /_callbacks/ and the sockets at
-// /ws/echo and /ws/admin on r, declaring their routes to the guard.
+// /ws/echo and /ws/admin on r, declaring their routes to the guard, and
+// the sessions page and its forms (GET /sessions, GET /api/sessions,
+// POST /sessions/revoke, POST /sessions/revoke-all; see sessionRoutes).
 func (l *Live) Mount(r backends.Router) error {
+	l.sessions.mount(r)
 	return errors.Join(
 		l.Callbacks.Mount(r),
 		l.Sockets.Mount(r, "/ws/echo", l.Echo),
@@ -89,7 +94,11 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket, closeStore: cfg.closeStore}
+	l := &Live{
+		Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket,
+		sessions:   &sessionRoutes{a: a, log: cfg.Log, loginPage: cfg.loginPage},
+		closeStore: cfg.closeStore,
+	}
 	if cfg.Redis != nil {
 		// Sessions (and users' sessions) revoked by another process end
 		// here too: applying them runs this process's hooks, so the hub

@@ -14,8 +14,8 @@ import (
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-// pages are the demo's page templates: dashboard.html and section.html,
-// with the parts they share in layout.html.
+// pages are the demo's page templates: dashboard.html, section.html and
+// sessions.html, with the parts they share in layout.html.
 var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 
 // PageHeaders returns the response headers of the demo's own pages, which
@@ -59,7 +59,8 @@ type tab struct {
 }
 
 // newPage is the page for id, with the tab of the section active ("": the
-// dashboard's); csrf is the logout token.
+// dashboard's; a name that is no section's, such as "sessions": none);
+// csrf is the logout token.
 func newPage(id *auth.Identity, csrf, active string) page {
 	p := page{
 		User: id.User, Initial: initial(id.User), Provider: id.Provider, CSRF: csrf,
@@ -75,8 +76,9 @@ func newPage(id *auth.Identity, csrf, active string) page {
 	return p
 }
 
-// render executes the named template for p.
-func render(name string, p page) []byte {
+// render executes the named template for p, a page or a view that
+// embeds one.
+func render(name string, p any) []byte {
 	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
 		return []byte(name + ": " + template.HTMLEscapeString(err.Error()))

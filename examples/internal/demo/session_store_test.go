@@ -98,8 +98,9 @@ func TestFileSessionsOutliveRestart(t *testing.T) {
 }
 
 // TestDemoWithFileSessions runs the demo's whole check (login form,
-// logout, sockets closed at logout, sections) with SESSION_STORE=file,
-// on one backend: the store is the backends' common part.
+// logout, sockets closed at logout, sections, the sessions page) with
+// SESSION_STORE=file, on one backend: the store is the backends' common
+// part.
 func TestDemoWithFileSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
@@ -107,6 +108,7 @@ func TestDemoWithFileSessions(t *testing.T) {
 	base := start(t, buildDemo(t, "gin"), "SESSION_STORE=file", "INSECURE_COOKIES=1")
 	checkDemo(t, base)
 	checkSections(t, base)
+	checkSessions(t, base)
 }
 
 // loginCookie logs admin in as a browser does with Basic and returns the
