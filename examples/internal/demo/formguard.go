@@ -64,7 +64,7 @@ func wantsHTML(r *http.Request) bool {
 // {"error":{"code":…,"message":…}}. Neither is cached.
 func refuse(w http.ResponseWriter, r *http.Request, status int, code, message string) {
 	if wantsHTML(r) {
-		setPageHeaders(w)
+		setHeaders(w, Config{}.PageHeaders()) // a page with no form but a link
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		title := html.EscapeString(http.StatusText(status))
@@ -78,9 +78,9 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, code, message st
 	_ = json.NewEncoder(w).Encode(map[string]map[string]string{"error": {"code": code, "message": message}})
 }
 
-// setPageHeaders sets [PageHeaders] on w.
-func setPageHeaders(w http.ResponseWriter) {
-	for _, h := range PageHeaders() {
+// setHeaders sets headers on w.
+func setHeaders(w http.ResponseWriter, headers [][2]string) {
+	for _, h := range headers {
 		w.Header().Set(h[0], h[1])
 	}
 }

@@ -96,7 +96,7 @@ func NewLive(a *auth.Auth, cfg Config) (*Live, error) {
 	}
 	l := &Live{
 		Sockets: s, Callbacks: reg, Echo: echoSocket, Admin: echoSocket,
-		sessions:   &sessionRoutes{a: a, log: cfg.Log, loginPage: cfg.loginPage},
+		sessions:   &sessionRoutes{a: a, log: cfg.Log, loginPage: cfg.loginPage, headers: cfg.PageHeaders()},
 		closeStore: cfg.closeStore,
 	}
 	if cfg.Redis != nil {

@@ -30,7 +30,8 @@ import (
 type sessionRoutes struct {
 	a         *auth.Auth
 	log       *slog.Logger
-	loginPage string // where revoke-all sends the browser; "" for /
+	loginPage string      // where revoke-all sends the browser; "" for /
+	headers   [][2]string // the page's headers (Config.PageHeaders)
 }
 
 // mount serves the routes on r.
@@ -46,7 +47,7 @@ func (s *sessionRoutes) sessions(w http.ResponseWriter, r *http.Request) ([]auth
 	list, err := s.a.Sessions(r.Context(), auth.FromContext(r.Context()).User)
 	if err != nil {
 		s.log.Error("listing a user's sessions failed", "error", err)
-		refuse(w, r, http.StatusInternalServerError, "internal", "the sessions cannot be listed now; try again later")
+		refuse(w, r, http.StatusServiceUnavailable, "unavailable", "the sessions cannot be listed now; try again later")
 		return nil, false
 	}
 	return list, true
@@ -59,7 +60,7 @@ func (s *sessionRoutes) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	setPageHeaders(w)
+	setHeaders(w, s.headers)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(renderSessions(auth.FromContext(ctx), s.a.CSRFToken(ctx), list))
 }
@@ -96,7 +97,7 @@ func (s *sessionRoutes) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("revoking a session failed", "user", id.User, "error", err)
-		refuse(w, r, http.StatusInternalServerError, "internal", "the session could not be revoked; try again later")
+		refuse(w, r, http.StatusServiceUnavailable, "unavailable", "the session could not be revoked; try again later")
 		return
 	}
 	next := "/sessions"
