@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -76,4 +77,15 @@ func netHTTPCookie(lines []string, name string) string {
 		return ""
 	}
 	return c.Value
+}
+
+// BenchmarkCookieValue reads a session-sized cookie among others.
+func BenchmarkCookieValue(b *testing.B) {
+	lines := []string{"theme=dark; authwire_session=" + strings.Repeat("MTczMzE0NTYwMHxEdi1CQkFFQ180SUFBUkFCRUFBQV8tX18", 8) + "; lang=en"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if CookieValue(lines, "authwire_session") == "" {
+			b.Fatal("not found")
+		}
+	}
 }
