@@ -3,6 +3,7 @@
 package demo_test
 
 import (
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,19 @@ func TestBrowserTwoHydras(t *testing.T) {
 		t.Skip("builds a program, runs two Ory Hydras and Chromium; skipped with -short")
 	}
 	one, two := hydratest.Start(t), hydratest.Start(t)
+	// Hydra makes its signing keys at the first use of its key set; on a
+	// loaded machine that can outlast the demo's 10 s token exchange, so
+	// let it happen now.
+	for _, h := range []*hydratest.Hydra{one, two} {
+		res, err := http.Get(h.Issuer + "/.well-known/jwks.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s's key set: %d", h.Issuer, res.StatusCode)
+		}
+	}
 	addr := servetest.FreeAddr(t)
 	site := "http://" + addr
 	id1, secret1 := one.Client(t, site+"/oidc/callback", site+"/login")
