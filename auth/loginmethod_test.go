@@ -30,6 +30,7 @@ type linkLogin struct {
 	user   string
 	groups []string
 	email  string
+	sid    string // the provider session the next login names; "" none
 
 	sessions *auth.LoginSessions
 	mu       sync.Mutex
@@ -65,12 +66,17 @@ func (l *linkLogin) ServeLogin(x backends.Exchange, path string) {
 		l.mu.Lock()
 		next, ok := l.codes[q.Get("code")]
 		delete(l.codes, q.Get("code"))
+		sid := l.sid
 		l.mu.Unlock()
 		if !ok {
 			auth.WriteError(x, http.StatusBadRequest, "bad_request", "no such code")
 			return
 		}
-		id, err := l.sessions.Start(x, &auth.Identity{User: l.user, Groups: l.groups, Claims: map[string]any{"email": l.email, "other": "dropped"}})
+		claims := map[string]any{"email": l.email, "other": "dropped"}
+		if sid != "" {
+			claims["sid"] = sid
+		}
+		id, err := l.sessions.Start(x, &auth.Identity{User: l.user, Groups: l.groups, Claims: claims})
 		l.mu.Lock()
 		l.started, l.errs = append(l.started, id), append(l.errs, err)
 		l.mu.Unlock()

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,6 +84,55 @@ func (s *LoginSessions) Start(x backends.Exchange, id *Identity) (*Identity, err
 	}
 	started.SessionID, started.IssuedAt, started.ExpiresAt = session.ID, timeOf(session.IssuedAt), timeOf(session.ExpiresAt)
 	return started, nil
+}
+
+// EndProviderSession ends every session the method started for the
+// provider's own session providerSession (the "sid" claim Start was
+// given), as [Auth.Revoke] does: its cookie is refused from then on and
+// its WebSockets close with 4401. Sessions of other methods are never
+// touched. It returns how many sessions it ended.
+//
+// The sessions are found in the [SessionIndex] (SessionConfig.Index):
+// with the default in-memory index, only those started in this process;
+// with a shared one, such as auth/redisstore's or auth/boltstore's Store
+// as the revocation list, every process's. An error is the index's or
+// the revocation list's; the sessions ended before it stay ended.
+func (s *LoginSessions) EndProviderSession(ctx context.Context, providerSession string) (int, error) {
+	if s.name == "" || providerSession == "" {
+		return 0, nil
+	}
+	recs, err := s.manager.index.Find(ctx, s.name, providerSession)
+	if err != nil {
+		return 0, fmt.Errorf("auth: finding the sessions of a provider session: %w", err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Provider != s.name || r.ProviderSession != providerSession {
+			continue // an index must not widen the match; this one is not ours
+		}
+		if err := s.manager.revoke(ctx, r.ID, r.User, r.Expires); err != nil {
+			return n, fmt.Errorf("auth: revoking a session: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// EndUser ends every session of the method's user user (the name Start
+// was given, which the session qualifies unless PlainUserNames), started
+// until now, in every process, as [Auth.RevokeUser] does. With
+// PlainUserNames the user is the same principal as a local user of that
+// name, whose sessions end too. A name Start would refuse ends nothing.
+// The error wraps [ErrCannotRevokeUsers] when the revocation list cannot
+// revoke users.
+func (s *LoginSessions) EndUser(ctx context.Context, user string) error {
+	if s.name == "" || !headerName(user) || s.plain && strings.Contains(user, ":") {
+		return nil
+	}
+	if !s.plain {
+		user = s.name + ":" + user
+	}
+	return s.manager.revokeUserBefore(ctx, user, s.manager.now())
 }
 
 // Cookie returns a cookie with the session cookie's attributes: HttpOnly,

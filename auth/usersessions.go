@@ -127,10 +127,16 @@ func (a *Auth) RevokeUser(ctx context.Context, user string) error {
 // auth/redisstore's watcher) passes the time that one used, so that the
 // sessions started since are kept.
 func (a *Auth) RevokeUserBefore(ctx context.Context, user string, before time.Time) error {
-	m := a.sessions
-	switch {
-	case m == nil:
+	if a.sessions == nil {
 		return ErrSessionsDisabled
+	}
+	return a.sessions.revokeUserBefore(ctx, user, before)
+}
+
+// revokeUserBefore is [Auth.RevokeUserBefore] once sessions are known to
+// be on; login methods reach it through [LoginSessions.EndUser].
+func (m *sessionManager) revokeUserBefore(ctx context.Context, user string, before time.Time) error {
+	switch {
 	case m.userRevs == nil:
 		return ErrCannotRevokeUsers
 	case user == "":
