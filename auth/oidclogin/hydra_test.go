@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/oidclogin"
@@ -84,4 +87,59 @@ func TestHydra(t *testing.T) {
 	if got := h.Logins(); len(got) != 3 || got[0] || !got[1] || got[2] {
 		t.Fatalf("hydra skipped logins %v, want [false true false]: the logout did not end its session", got)
 	}
+}
+
+// TestHydraBackchannel checks back-channel logout with Ory Hydra: the
+// client is registered with its backchannel_logout_uri, and the session
+// here, with its open WebSocket (4401), ends when the user logs out at
+// Hydra itself (Hydra's logout URL, no application involved), and when
+// an administrator ends the login session through Hydra's admin API.
+func TestHydraBackchannel(t *testing.T) {
+	h := hydratest.Start(t)
+	app := serveProvider(t, func(base string) oidclogin.Config {
+		id, secret := h.BackchannelClient(t, base+"/oidc/hydra/callback", base+"/signed-out", base+"/oidc/hydra/backchannel-logout")
+		return oidclogin.Config{Name: "hydra", Label: "Hydra", Issuer: h.Issuer, ClientID: id, ClientSecret: secret,
+			RedirectURL: base + "/oidc/hydra/callback"}
+	}, auth.SessionConfig{Keys: testKeys(), InsecureCookies: true})
+	b := newBrowser(t)
+	login := func(what string) *websocket.Conn {
+		t.Helper()
+		if last, status, body := b.walk(app.URL+"/private", ""); last != app.URL+"/private" || status != 200 || body != "hydra:alice" {
+			t.Fatalf("%s: ended at %s with %d %q", what, last, status, body)
+		}
+		return dialSocket(t, b, app.URL)
+	}
+	ended := func(what string, socket *websocket.Conn) {
+		t.Helper()
+		select {
+		case status := <-app.backchannel:
+			if status != http.StatusOK {
+				t.Fatalf("%s: the back-channel logout was answered %d", what, status)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: hydra sent no back-channel logout in 30 s", what)
+		}
+		if code := closeStatus(t, socket); code != 4401 {
+			t.Fatalf("%s: the socket closed with %d, want 4401", what, code)
+		}
+		if loggedIn(t, b, app.URL) {
+			t.Fatalf("%s: the session outlived its back-channel logout", what)
+		}
+	}
+
+	socket := login("the first login")
+	// The user logs out at Hydra, which has the browser confirm through
+	// its logout app and then posts the logout token.
+	if last, status, body := b.walk(h.Issuer+"/oauth2/sessions/logout", ""); status != 200 || body != hydratest.SignedOut || h.Logouts() != 1 {
+		t.Fatalf("logout at hydra ended at %s with %d %q; logouts accepted %d", last, status, body, h.Logouts())
+	}
+	ended("logout at hydra", socket)
+
+	socket = login("the login after it")
+	sessions := h.LoginSessions()
+	if len(sessions) != 2 || sessions[1] == "" || sessions[1] == sessions[0] {
+		t.Fatalf("hydra's login sessions: %q", sessions)
+	}
+	h.EndLoginSession(t, sessions[1])
+	ended("the administrator's end of the login session", socket)
 }

@@ -107,6 +107,15 @@ func (p *Provider) callback(x backends.Exchange) {
 		p.refuse(x, err)
 		return
 	}
+	// The session's record keeps the provider's session, where a
+	// back-channel logout finds it: the sid claim, or for a provider
+	// that names no sessions, the subject.
+	if sid, _ := claims["sid"].(string); sid == "" {
+		delete(claims, "sid")
+		if sub, _ := claims["sub"].(string); sub != "" {
+			claims["sid"] = subjectSession(sub)
+		}
+	}
 	id, err := p.sessions.Start(x, &auth.Identity{User: user, Groups: claimStrings(claims[p.cfg.GroupsClaim]),
 		Sections: claimStrings(claims[p.cfg.SectionsClaim]), Claims: claims})
 	switch {

@@ -45,6 +45,48 @@
 // logout then sends client_id alone. Several processes must share
 // SessionConfig.Keys to read each other's cookies.
 //
+// # Back-channel logout
+//
+// When a session ends at the provider (the user logged out there, or an
+// administrator ended it), a provider that supports OpenID Connect
+// Back-Channel Logout 1.0 POSTs a logout token to the client's
+// backchannel_logout_uri, server to server. Register this site's URL with
+// Config.BackchannelLogoutPath there (by default "backchannel-logout"
+// beside the callback, as https://app.example.com/oidc/backchannel-logout
+// for https://app.example.com/oidc/callback; for Ory Hydra, the client's
+// backchannel_logout_uri). Nothing new is advertised.
+//
+// The endpoint takes application/x-www-form-urlencoded with one
+// logout_token, and verifies it with go-oidc against the provider's keys:
+// signature, issuer, audience (the client ID), iat present and at most
+// five minutes old (one minute of clock skew), exp when present, the
+// back-channel logout event in the events claim as a JSON object, no
+// nonce, a sub or a sid, and a jti not seen before (Config.ReplayCache).
+// It then ends the sessions the token names, as a revocation does: the
+// cookie is refused from then on and the sessions' WebSockets close with
+// 4401. A sid names the sessions of that provider session (the ID
+// token's sid, which the session's record in the auth.SessionIndex
+// keeps). A sub alone names every session of the user when users are
+// named by sub (UserClaim "sub"); otherwise the sessions whose ID token
+// had no sid (a provider that names no sessions), as a provider that puts
+// sid in its ID tokens also puts it in its logout tokens.
+//
+// It answers 200 with Cache-Control: no-store. A token it refuses, or a
+// request without one, gets 400 with the JSON error the specification
+// suggests, and nothing is revoked; another method 405, another content
+// type 415. When the sessions cannot be ended here (a store that is
+// away), it answers 503 and forgets the jti, so that a provider that
+// retries (Hydra does) is heard. The endpoint is one of the provider's
+// login routes, which the guard serves before anything else, and is not
+// subject to the cross-origin check that login and logout apply: the
+// provider's post comes from no browser page, and a post from one gains
+// nothing without a token the provider signed.
+//
+// The sessions are found in the session index: the default, in-memory
+// index knows only the sessions of this process, so with several
+// processes give them a shared index (see auth.SessionConfig.Index), and
+// a shared ReplayCache.
+//
 // The package is named oidclogin, not oidc, so that it does not take the
 // name of go-oidc's package oidc in a program that uses both, and because
 // it does one thing with OpenID Connect: log browsers in. It does not
@@ -58,6 +100,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"sync"
 	"time"
@@ -142,6 +185,23 @@ type Config struct {
 	// https://app.example.com/login. https, or http on a loopback host.
 	// Default: none; the provider shows its own page.
 	PostLogoutRedirectURL string
+	// BackchannelLogoutPath receives the provider's logout tokens
+	// (OpenID Connect Back-Channel Logout 1.0), posted server to server
+	// when a session ends at the provider. Register this site's URL with
+	// this path at the provider as the client's backchannel_logout_uri,
+	// such as https://app.example.com/oidc/backchannel-logout. Default:
+	// "backchannel-logout" beside the callback, as
+	// /oidc/backchannel-logout for the callback /oidc/callback.
+	BackchannelLogoutPath string
+	// ReplayCache remembers the logout tokens taken, by their jti, for
+	// as long as they would be accepted (about six minutes), so that one
+	// sent again is refused. Default: one in this process's memory for
+	// this provider, which other processes do not see: with several
+	// processes, a token replayed to another one is taken there once
+	// more (it ends the same provider session's sessions again; with a
+	// token naming only the subject, the user's sessions begun since).
+	// Give every process the same shared cache to close that.
+	ReplayCache ReplayCache
 }
 
 // defaultName is Config.Name's default.
@@ -157,6 +217,8 @@ type Provider struct {
 	client       *http.Client
 	loginPath    string
 	callbackPath string
+	logoutPath   string // the back-channel logout endpoint's path
+	replays      ReplayCache
 	stateCookie  string // the state cookie's name, its own per provider
 	tokenCookie  string // the ID token cookie's name (see logout.go)
 
@@ -210,8 +272,16 @@ func (p *Provider) InstallLogin(s *auth.LoginSessions) (auth.LoginInfo, error) {
 			p.loginPath = "/oidc/login"
 		}
 	}
-	if p.loginPath == p.callbackPath {
-		return auth.LoginInfo{}, p.invalid("LoginPath and the RedirectURL's path must differ")
+	p.logoutPath = c.BackchannelLogoutPath
+	if p.logoutPath == "" {
+		p.logoutPath = path.Join(path.Dir(p.callbackPath), "backchannel-logout")
+	}
+	if p.loginPath == p.callbackPath || p.logoutPath == p.loginPath || p.logoutPath == p.callbackPath {
+		return auth.LoginInfo{}, p.invalid("LoginPath, BackchannelLogoutPath and the RedirectURL's path must differ")
+	}
+	p.replays = c.ReplayCache
+	if p.replays == nil {
+		p.replays = newMemoryReplays(time.Now)
 	}
 	if c.Label == "" {
 		c.Label = c.Name
@@ -246,7 +316,7 @@ func (p *Provider) InstallLogin(s *auth.LoginSessions) (auth.LoginInfo, error) {
 		Name:           c.Name,
 		Label:          c.Label,
 		StartPath:      p.loginPath,
-		Paths:          []string{p.loginPath, p.callbackPath},
+		Paths:          []string{p.loginPath, p.callbackPath, p.logoutPath},
 		PlainUserNames: c.PlainUserNames,
 	}, nil
 }
@@ -257,22 +327,28 @@ func (p *Provider) invalid(msg string) error {
 }
 
 // ServeLogin implements [auth.LoginMethod]: the guard hands it the
-// requests for LoginPath, which sends the browser to the provider, and
-// for the callback, which finishes the login.
+// requests for LoginPath, which sends the browser to the provider, for
+// the callback, which finishes the login, and for BackchannelLogoutPath,
+// where the provider posts logout tokens.
 func (p *Provider) ServeLogin(x backends.Exchange, path string) {
 	switch path {
 	case p.loginPath:
 		p.start(x)
 	case p.callbackPath:
 		p.callback(x)
+	case p.logoutPath:
+		p.backchannel(x)
 	}
 }
 
 // metadata is what the provider's discovery document gives.
 type metadata struct {
-	oauth      *oauth2.Config
-	verifier   *oidc.IDTokenVerifier
-	endSession string // end_session_endpoint, or "" when it advertises none
+	oauth    *oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	// logoutVerifier checks logout tokens: as ID tokens, but exp is
+	// optional there, and checked by verifyLogoutToken when present.
+	logoutVerifier *oidc.IDTokenVerifier
+	endSession     string // end_session_endpoint, or "" when it advertises none
 }
 
 // provider returns the provider's metadata, fetching the discovery
@@ -310,7 +386,8 @@ func (p *Provider) provider(ctx context.Context) (*metadata, error) {
 			RedirectURL:  p.cfg.RedirectURL,
 			Scopes:       append([]string{oidc.ScopeOpenID}, p.cfg.Scopes...),
 		},
-		verifier: op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID}),
+		verifier:       op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID}),
+		logoutVerifier: op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SkipExpiryCheck: true}),
 	}
 	return p.meta, nil
 }

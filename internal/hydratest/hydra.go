@@ -31,6 +31,10 @@ import (
 // Version is the Hydra release the tests run.
 const Version = "v2.3.0"
 
+// SignedOut is the page Hydra's logout URL ends at when no client asked
+// for the logout (no post_logout_redirect_uri).
+const SignedOut = "signed out at hydra"
+
 // Hydra is a running Hydra with its login-and-consent app. Its one user
 // is alice (subject u-1, groups ops and admins, email alice@example.com).
 type Hydra struct {
@@ -41,9 +45,10 @@ type Hydra struct {
 
 	client *http.Client // reaches the admin API
 
-	mu     sync.Mutex
-	logins []bool // the "skip" of each login request: Hydra remembered the user
-	logout int    // logout requests accepted
+	mu       sync.Mutex
+	logins   []bool   // the "skip" of each login request: Hydra remembered the user
+	sessions []string // the login session of each consent request
+	logout   int      // logout requests accepted
 }
 
 // Start runs Hydra until t ends.
@@ -70,6 +75,7 @@ func Start(t *testing.T) *Hydra {
 		"SERVE_ADMIN_HOST="+admHost, "SERVE_ADMIN_PORT="+admPort,
 		"URLS_SELF_ISSUER="+h.Issuer,
 		"URLS_LOGIN="+ui.URL+"/login", "URLS_CONSENT="+ui.URL+"/consent", "URLS_LOGOUT="+ui.URL+"/logout",
+		"URLS_POST_LOGOUT_REDIRECT="+ui.URL+"/signed-out",
 	)
 	var out servetest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -112,11 +118,20 @@ func Start(t *testing.T) *Hydra {
 // post-logout redirect URIs given, and returns its ID and secret.
 func (h *Hydra) Client(t *testing.T, redirect, postLogout string) (id, secret string) {
 	t.Helper()
+	return h.BackchannelClient(t, redirect, postLogout, "")
+}
+
+// BackchannelClient is Client with the client's backchannel_logout_uri,
+// where Hydra posts logout tokens when a login session ends there (none
+// when "").
+func (h *Hydra) BackchannelClient(t *testing.T, redirect, postLogout, backchannel string) (id, secret string) {
+	t.Helper()
 	var c struct {
 		ID     string `json:"client_id"`
 		Secret string `json:"client_secret"`
 	}
 	h.admin(t, "POST", "/admin/clients", map[string]any{
+		"backchannel_logout_uri":     backchannel,
 		"client_secret":              "authwire-hydratest-client-secret",
 		"redirect_uris":              []string{redirect},
 		"post_logout_redirect_uris":  []string{postLogout},
@@ -139,6 +154,21 @@ func (h *Hydra) Logins() []bool {
 	return append([]bool(nil), h.logins...)
 }
 
+// LoginSessions returns the login session (the ID tokens' sid) of each
+// consent the app gave, oldest first.
+func (h *Hydra) LoginSessions() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.sessions...)
+}
+
+// EndLoginSession ends Hydra's login session sid through the admin API,
+// as an administrator does; Hydra then sends the back-channel logouts.
+func (h *Hydra) EndLoginSession(t *testing.T, sid string) {
+	t.Helper()
+	h.admin(t, "DELETE", "/admin/oauth2/auth/sessions/login?sid="+url.QueryEscape(sid), nil, nil)
+}
+
 // Logouts returns how many logout requests the app accepted.
 func (h *Hydra) Logouts() int {
 	h.mu.Lock()
@@ -147,7 +177,8 @@ func (h *Hydra) Logouts() int {
 }
 
 // ui is the login-and-consent app: it logs alice in (and has Hydra
-// remember her), grants what is asked, and accepts every logout.
+// remember her), grants what is asked, accepts every logout, and shows
+// SignedOut after a logout no client asked for.
 func (h *Hydra) ui() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
@@ -170,17 +201,24 @@ func (h *Hydra) ui() http.Handler {
 		var req struct {
 			Scopes   []string `json:"requested_scope"`
 			Audience []string `json:"requested_access_token_audience"`
+			Session  string   `json:"login_session_id"`
 		}
 		if err := h.call("GET", "/admin/oauth2/auth/requests/consent?consent_challenge="+url.QueryEscape(challenge), nil, &req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
+		h.mu.Lock()
+		h.sessions = append(h.sessions, req.Session)
+		h.mu.Unlock()
 		h.accept(w, r, "/admin/oauth2/auth/requests/consent/accept?consent_challenge="+url.QueryEscape(challenge), map[string]any{
 			"grant_scope": req.Scopes, "grant_access_token_audience": req.Audience,
 			"session": map[string]any{"id_token": map[string]any{
 				"preferred_username": "alice", "email": "alice@example.com", "groups": []string{"ops", "admins"},
 			}},
 		})
+	})
+	mux.HandleFunc("GET /signed-out", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, SignedOut)
 	})
 	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
@@ -213,7 +251,7 @@ func (h *Hydra) admin(t *testing.T, method, path string, body, out any) {
 }
 
 // call sends body as JSON to the admin API and decodes the answer into
-// out.
+// out, unless out is nil.
 func (h *Hydra) call(method, path string, body, out any) error {
 	var r io.Reader
 	if body != nil {
@@ -236,6 +274,9 @@ func (h *Hydra) call(method, path string, body, out any) error {
 	raw, _ := io.ReadAll(res.Body)
 	if res.StatusCode/100 != 2 {
 		return fmt.Errorf("hydra %s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.Unmarshal(raw, out)
 }

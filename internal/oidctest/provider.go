@@ -3,10 +3,12 @@
 // approves at once, a token endpoint that checks the client, the
 // redirect URI and the PKCE verifier, and signs ID tokens with RS256, and
 // an end-session endpoint (RP-initiated logout) that records what it is
-// sent. A test can change the claims, forge tokens (another nonce,
-// audience, issuer, key, expiry) or make the provider refuse, to check
-// that a relying party refuses them. Each New is an issuer of its own;
-// start several for several providers.
+// sent. Each login is a session at the provider of its own, named by the
+// ID token's sid claim, and the provider mints back-channel logout tokens
+// (LogoutToken) for a test to post. A test can change the claims, forge
+// tokens (another nonce, audience, issuer, key, expiry) or make the
+// provider refuse, to check that a relying party refuses them. Each New
+// is an issuer of its own; start several for several providers.
 package oidctest
 
 import (
@@ -50,12 +52,17 @@ type Provider struct {
 	forging bool                        // sign with foreign
 	noEnd   bool                        // discovery leaves end_session_endpoint out
 	issued  []string                    // the ID tokens issued, oldest first
+	sids    []string                    // their sid claims ("" for none)
 	logouts []url.Values                // what the end-session endpoint was sent
 }
 
 type idpCode struct {
-	nonce, challenge, redirect string
+	nonce, challenge, redirect, sid string
 }
+
+// BackchannelLogoutEvent is the events claim's member that makes a JWT a
+// logout token (OpenID Connect Back-Channel Logout 1.0).
+const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
 // New starts a provider, stopped when t ends.
 func New(t testing.TB) *Provider {
@@ -108,6 +115,64 @@ func (p *Provider) IDTokens() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.issued)
+}
+
+// SessionIDs returns the sid claim of each ID token the provider issued,
+// oldest first ("" for a token a Forge left without one).
+func (p *Provider) SessionIDs() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.sids)
+}
+
+// LogoutToken returns a back-channel logout token signed with the
+// provider's key, or with a key its JWKS does not publish when foreignKey
+// is set: iss, aud (the client), iat now, exp in two minutes, a fresh
+// jti, the logout event, sub (the user's) and sid (of the latest ID
+// token, when it had one), in a header typed logout+jwt. edit, when not
+// nil, changes the claims first (a test deletes or alters some).
+func (p *Provider) LogoutToken(edit func(claims map[string]any), foreignKey bool) string {
+	p.t.Helper()
+	now := time.Now()
+	p.mu.Lock()
+	claims := map[string]any{
+		"iss": p.URL, "aud": p.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
+		"jti": rand.Text(), "events": map[string]any{BackchannelLogoutEvent: map[string]any{}}, "sub": p.claims["sub"],
+	}
+	if n := len(p.sids); n > 0 && p.sids[n-1] != "" {
+		claims["sid"] = p.sids[n-1]
+	}
+	key := p.key
+	if foreignKey {
+		key = p.foreign
+	}
+	p.mu.Unlock()
+	if edit != nil {
+		edit(claims)
+	}
+	raw, err := p.sign(claims, key, "logout+jwt")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return raw
+}
+
+// sign signs claims with key (RS256, key ID k1) in a header of type typ.
+func (p *Provider) sign(claims map[string]any, key *rsa.PrivateKey, typ string) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", "k1"))
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
 }
 
 // Logouts returns the parameters of every request to the end-session
@@ -189,7 +254,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", p.refuse)
 	} else {
 		code := rand.Text()
-		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), sid: rand.Text()}
 		v.Set("code", code)
 	}
 	p.mu.Unlock()
@@ -231,26 +296,20 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	claims["iss"], claims["aud"], claims["nonce"] = p.URL, p.ClientID, c.nonce
+	claims["iss"], claims["aud"], claims["nonce"], claims["sid"] = p.URL, p.ClientID, c.nonce, c.sid
 	claims["iat"], claims["exp"] = now.Unix(), now.Add(5*time.Minute).Unix()
 	if tamper != nil {
 		tamper(claims)
 	}
-	payload, _ := json.Marshal(claims)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: signWith},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	raw, err := p.sign(claims, signWith, "JWT")
 	if err != nil {
 		p.t.Error(err)
 		return
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		p.t.Error(err)
-		return
-	}
-	raw, _ := jws.CompactSerialize()
+	sid, _ := claims["sid"].(string)
 	p.mu.Lock()
 	p.issued = append(p.issued, raw)
+	p.sids = append(p.sids, sid)
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": raw})
