@@ -30,7 +30,7 @@
 // Origin), the forward-auth endpoint (answers, Remote-* headers,
 // ?allowed_groups=), OIDC login against providers on loopback (state
 // cookie, callback, session; two providers with the list page, ?idp= and
-// each callback refusing the other's state), and path-confusion attempts
+// each callback refusing the other's state; back-channel logout), and path-confusion attempts
 // against public routes.
 // Whatever a framework does
 // with a confusing path, an anonymous caller must never get the response

@@ -54,6 +54,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("forward auth", func(t *testing.T) { checkForwardAuth(t, h) })
 	t.Run("oidc", func(t *testing.T) { checkOIDC(t, h) })
 	t.Run("oidc providers", func(t *testing.T) { checkOIDCProviders(t, h) })
+	t.Run("oidc back-channel logout", func(t *testing.T) { checkOIDCBackchannel(t, h) })
 	t.Run("bug classes", func(t *testing.T) { checkBugClasses(t, h) })
 }
 
