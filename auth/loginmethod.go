@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -40,6 +41,31 @@ type LoginMethod interface {
 type SessionEnder interface {
 	LoginMethod
 	EndSession(x backends.Exchange, id *Identity) (location string)
+}
+
+// Refresher is a [LoginMethod] whose sessions follow their source after
+// the login, as an OpenID Connect session with a refresh token follows
+// its provider: the source may change the session's groups and sections,
+// or end it.
+//
+// For a session whose Identity.Provider is the method's name, the guard
+// calls Refresh where it re-reads a password session's rights: on the
+// session's first request in this process, then at most once per
+// SessionConfig.RecheckInterval, on a request or on a WebSocket's
+// recheck ([Auth.Recheck]), whichever comes first. Refresh gets the
+// session's identity as last known and returns it as it stands now: id
+// itself when nothing changed, or an identity whose Groups and Sections
+// replace the session's (its other fields are not read; names that
+// cannot be group or section names are dropped). An error wrapping
+// [ErrSessionEnded] ends the session as a revocation does: the request
+// gets 401 or the login redirect, and the session's WebSockets close with
+// 4401. Any other error (the source cannot be reached) keeps the rights
+// read last, is logged, and the next recheck calls Refresh again.
+// Refresh runs on the request's goroutine; it must be safe for concurrent
+// use, and cheap when nothing is due.
+type Refresher interface {
+	LoginMethod
+	Refresh(ctx context.Context, id *Identity) (*Identity, error)
 }
 
 // LoginInfo is what a [LoginMethod] tells New about itself.
@@ -147,6 +173,9 @@ func installLoginMethods(cfg *config, sm *sessionManager, flow *loginFlow) (*log
 			return nil, err
 		}
 		s.name, s.plain = info.Name, info.PlainUserNames
+		if r, ok := m.(Refresher); ok {
+			sm.refreshers[info.Name] = r
+		}
 		ms.list = append(ms.list, &installedMethod{method: m, info: info})
 		for _, p := range info.Paths {
 			ms.routes = append(ms.routes, methodRoute{path: p, method: m})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/authwire/authwire/backends"
 )
@@ -164,6 +165,11 @@ func (s *LoginSessions) SafeRedirect(next string, moreHosts []string) string {
 // LogoutPath returns the logout endpoint's path (LoginConfig.LogoutPath),
 // for a cookie that only logout needs to see.
 func (s *LoginSessions) LogoutPath() string { return s.flow.logoutPath }
+
+// Now returns the time as the Auth reads it ([WithClock]; time.Now by
+// default), for a method that times what it keeps, such as when a
+// provider's token is due for a refresh.
+func (s *LoginSessions) Now() time.Time { return s.manager.now() }
 
 // Logger returns the logger given to [WithLogger].
 func (s *LoginSessions) Logger() *slog.Logger { return s.log }

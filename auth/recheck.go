@@ -66,7 +66,12 @@ func (a *Auth) Recheck(ctx context.Context, id *Identity) (*Identity, error) {
 			return nil, ErrSessionEnded
 		}
 	}
-	if live == nil || !passwordProvider(id.Provider) {
+	if m.refreshers[id.Provider] != nil && live == nil {
+		// A socket whose session this process no longer tracks: its
+		// source is asked all the same.
+		live = m.tracker.get(id.SessionID, seen, t-m.idleSeconds())
+	}
+	if live == nil || !passwordProvider(id.Provider) && m.refreshers[id.Provider] == nil {
 		return a.recheckCredentials(ctx, id)
 	}
 	s.Groups, s.Sections, s.ExpiresAt = id.Groups, id.Sections, id.ExpiresAt.Unix()

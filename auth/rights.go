@@ -14,7 +14,7 @@ import (
 var ErrUnknownUser = errors.New("auth: unknown user")
 
 // errUserGone is what rightsOf answers for a session whose user has left
-// the credential source.
+// the credential source, or whose login method ended it ([Refresher]).
 var errUserGone = errors.New("auth: the session's user is gone")
 
 // passwordProvider reports whether a session or identity of provider
@@ -28,17 +28,25 @@ func passwordProvider(provider string) bool { return provider == "basic" || prov
 // is RecheckInterval old, or always when fresh is set (a cookie this
 // process had not verified yet). A user no longer in the credential
 // source (or for whom a GroupsFunc answers ErrUnknownUser) gives
-// errUserGone. A source that fails keeps the rights read last, logged,
-// until the next recheck. The *Identity stays the same while the rights
-// do, so requests keep sharing it.
+// errUserGone. A session of a [Refresher] is handed to its Refresh when
+// the last reading is RecheckInterval old or there is none (a fresh
+// cookie of a session read here already does not call it: the reading
+// is this process's own); ErrSessionEnded from it gives errUserGone. A
+// source that fails keeps the rights read last, logged, until the next
+// recheck. The *Identity stays the same while the rights do, so requests
+// keep sharing it.
 func (m *sessionManager) rightsOf(ctx context.Context, s *Session, live *liveSession, now int64, fresh bool) (*Identity, error) {
 	last := live.rights.Load()
-	if last != nil && !fresh && now-last.at < int64(m.recheck.Seconds()) {
+	refresher := m.refreshers[s.Provider]
+	if last != nil && (!fresh || refresher != nil) && now-last.at < int64(m.recheck.Seconds()) {
 		return last.id, nil
 	}
 	id := m.identity(s)
 	if last != nil {
 		id = last.id
+	}
+	if refresher != nil {
+		return m.refreshAtSource(ctx, refresher, id, live, now)
 	}
 	if m.rights != nil && passwordProvider(s.Provider) {
 		groups, sections, err := m.rights.current(ctx, s.User)
@@ -51,6 +59,28 @@ func (m *sessionManager) rightsOf(ctx context.Context, s *Session, live *liveSes
 				slog.String("user", s.User), slog.String("error", err.Error()))
 		default:
 			id = withRights(id, groups, sections)
+		}
+	}
+	live.rights.Store(&sessionRights{id: id, at: now})
+	return id, nil
+}
+
+// refreshAtSource hands id, a session of r, to r's Refresh, and keeps what it
+// gives as the session's rights read at now.
+func (m *sessionManager) refreshAtSource(ctx context.Context, r Refresher, id *Identity, live *liveSession, now int64) (*Identity, error) {
+	got, err := r.Refresh(ctx, id)
+	switch {
+	case errors.Is(err, ErrSessionEnded):
+		live.rights.Store(&sessionRights{id: id, at: now})
+		return nil, errUserGone
+	case err != nil:
+		m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session at its source failed; its rights are kept until the next try",
+			slog.String("user", id.User), slog.String("provider", id.Provider), slog.String("error", err.Error()))
+	case got != nil && got != id:
+		groups, sections := ownGroups(got.Groups), ownSections(got.Sections)
+		if !equalStrings(groups, id.Groups) || !equalStrings(sections, id.Sections) {
+			id = id.Clone()
+			id.Groups, id.Sections = groups, sections
 		}
 	}
 	live.rights.Store(&sessionRights{id: id, at: now})

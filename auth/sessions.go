@@ -34,7 +34,10 @@ type sessionManager struct {
 	tracker *sessionTracker
 	// rights re-reads a password session's user, groups and sections
 	// from their sources every recheck; nil without a credential source.
-	rights       *passwordCheck
+	rights *passwordCheck
+	// refreshers are the login methods whose sessions follow their
+	// source, by name; set by installLoginMethods, before any request.
+	refreshers   map[string]Refresher
 	recheck      time.Duration
 	hooksMu      sync.Mutex
 	onRevoke     []func(ctx context.Context, id string)
@@ -316,6 +319,7 @@ func newSessionManager(cfg *config) (*sessionManager, error) {
 		index:      sc.Index,
 		proxies:    cfg.proxies,
 		tracker:    newSessionTracker(),
+		refreshers: make(map[string]Refresher),
 		recheck:    sc.RecheckInterval,
 		now:        cfg.now,
 		log:        cfg.log,
