@@ -3,6 +3,8 @@ package oidclogin_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/oidclogin"
 	"github.com/authwire/authwire/internal/hydratest"
+	"github.com/authwire/authwire/internal/testclock"
 )
 
 // walk follows the redirects from u, across the application, the
@@ -142,4 +145,66 @@ func TestHydraBackchannel(t *testing.T) {
 	}
 	h.EndLoginSession(t, sessions[1])
 	ended("the administrator's end of the login session", socket)
+}
+
+// countingTransport counts the POSTs it carries to paths ending in
+// /oauth2/token.
+type countingTransport struct {
+	base  *http.Transport
+	mu    sync.Mutex
+	posts int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+		c.mu.Lock()
+		c.posts++
+		c.mu.Unlock()
+	}
+	return c.base.RoundTrip(r)
+}
+
+func (c *countingTransport) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.posts
+}
+
+// TestHydraRefresh follows a session with a refresh token from Hydra
+// (offline_access): once the access token (an hour) is near its expiry
+// the session is refreshed at Hydra, and once the subject's consent is
+// revoked there, the next refresh is refused: the socket closes with
+// 4401 at its recheck, with no request, and the session is over.
+func TestHydraRefresh(t *testing.T) {
+	h := hydratest.Start(t)
+	clk := testclock.New(time.Now())
+	tokens := &countingTransport{base: &http.Transport{}}
+	t.Cleanup(tokens.base.CloseIdleConnections)
+	app := serveProvider(t, func(base string) oidclogin.Config {
+		id, secret := h.Client(t, base+"/oidc/hydra/callback", base+"/signed-out")
+		return oidclogin.Config{Name: "hydra", Label: "Hydra", Issuer: h.Issuer, ClientID: id, ClientSecret: secret,
+			RedirectURL: base + "/oidc/hydra/callback", Scopes: []string{"profile", "email", "offline_access"},
+			HTTPClient: &http.Client{Transport: tokens, Timeout: 10 * time.Second}}
+	}, auth.SessionConfig{Keys: testKeys(), InsecureCookies: true, Lifetime: 24 * time.Hour, IdleTimeout: 12 * time.Hour},
+		auth.WithClock(clk.Now))
+	b := newBrowser(t)
+	if last, status, body := b.walk(app.URL+"/private", ""); last != app.URL+"/private" || status != 200 || body != "hydra:alice" {
+		t.Fatalf("login: ended at %s with %d %q", last, status, body)
+	}
+	if tokens.count() != 1 {
+		t.Fatalf("%d token requests at login", tokens.count())
+	}
+	clk.Advance(time.Hour)
+	if g := groupsOf(t, b, app.URL); g != "admins,ops" || tokens.count() != 2 {
+		t.Fatalf("an hour on: groups %q, %d token requests", g, tokens.count())
+	}
+	socket := dialSocket(t, b, app.URL)
+	h.RevokeConsent(t, "u-1")
+	clk.Advance(time.Hour)
+	if code := closeStatus(t, socket); code != 4401 {
+		t.Fatalf("the socket closed with %d, want 4401", code)
+	}
+	if g := groupsOf(t, b, app.URL); g != http.StatusText(http.StatusUnauthorized) || tokens.count() != 3 {
+		t.Fatalf("after the refused refresh: %q, %d token requests", g, tokens.count())
+	}
 }

@@ -97,7 +97,7 @@ func (p *Provider) callback(x backends.Exchange) {
 		p.unreachable(x, err)
 		return
 	}
-	claims, rawIDToken, err := p.exchange(ctx, meta, q.Get("code"), login)
+	claims, tok, rawIDToken, err := p.exchange(ctx, meta, q.Get("code"), login)
 	if err != nil {
 		p.refuse(x, err)
 		return
@@ -129,34 +129,35 @@ func (p *Provider) callback(x backends.Exchange) {
 	if meta.endSession != "" {
 		p.keepIDToken(x, id, rawIDToken)
 	}
+	p.keepTokens(x, id, tok, claims)
 	redirect(x, p.sessions.SafeRedirect(login.Next, p.cfg.AllowedRedirectHosts))
 }
 
 // exchange trades the code for tokens and returns the claims of the
-// verified ID token, and the token itself.
-func (p *Provider) exchange(ctx context.Context, meta *metadata, code string, login loginState) (map[string]any, string, error) {
+// verified ID token, the token response and the ID token itself.
+func (p *Provider) exchange(ctx context.Context, meta *metadata, code string, login loginState) (map[string]any, *oauth2.Token, string, error) {
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, p.client), 10*time.Second)
 	defer cancel()
 	tok, err := meta.oauth.Exchange(ctx, code, oauth2.VerifierOption(login.Verifier))
 	if err != nil {
-		return nil, "", fmt.Errorf("exchanging the code: %w", err)
+		return nil, nil, "", fmt.Errorf("exchanging the code: %w", err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
-		return nil, "", errors.New("the token response has no id_token")
+		return nil, nil, "", errors.New("the token response has no id_token")
 	}
 	idt, err := meta.verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("verifying the ID token: %w", err)
+		return nil, nil, "", fmt.Errorf("verifying the ID token: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(login.Nonce)) != 1 {
-		return nil, "", errors.New("the ID token's nonce is not this login's")
+		return nil, nil, "", errors.New("the ID token's nonce is not this login's")
 	}
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
-		return nil, "", fmt.Errorf("reading the ID token's claims: %w", err)
+		return nil, nil, "", fmt.Errorf("reading the ID token's claims: %w", err)
 	}
-	return claims, raw, nil
+	return claims, tok, raw, nil
 }
 
 // unreachable answers 502 for a provider that cannot be reached.

@@ -62,14 +62,15 @@ func (p *Provider) tokenCookieWith(value string, maxAge int) *http.Cookie {
 }
 
 // EndSession implements [auth.SessionEnder]: logout calls it for a
-// session of this provider once the session is revoked here. It clears
-// the ID token cookie and returns the provider's end_session_endpoint
+// session of this provider once the session is revoked here. It forgets
+// the session's refresh token, clears the ID token cookie and returns the provider's end_session_endpoint
 // with client_id, id_token_hint (the session's ID token, when it was
 // kept) and post_logout_redirect_uri (Config.PostLogoutRedirectURL, when
 // set), or "" when the provider advertises no end_session_endpoint or
 // cannot be reached, in which case the logout ends here alone.
 func (p *Provider) EndSession(x backends.Exchange, id *auth.Identity) string {
 	ctx := x.Context()
+	p.forgetTokens(x, id)
 	sealed := x.Cookie(p.tokenCookie)
 	x.SetCookie(p.tokenCookieWith("", -1))
 	meta, err := p.provider(ctx)

@@ -87,6 +87,41 @@
 // processes give them a shared index (see auth.SessionConfig.Index), and
 // a shared ReplayCache.
 //
+// # Refresh
+//
+// A login whose token response has a refresh token (ask for
+// "offline_access" in Config.Scopes; some providers give one without) is
+// followed at the provider for the rest of the session: Provider is an
+// auth.Refresher, which the guard asks at most once per
+// auth.SessionConfig.RecheckInterval, on a request or on a WebSocket's
+// recheck. Once the access token is within a minute of its expiry (half
+// its lifetime when that is shorter; five minutes when the provider gives
+// no expires_in), the refresh token is redeemed, once per session in this
+// process however many requests ask together (singleflight), and the
+// groups and sections of the ID token that comes back replace the
+// session's: a socket whose route no longer allows them closes with 4403,
+// one whose user lost a group with 1012. A refresh the provider refuses
+// (any 4xx: invalid_grant, a deleted client), or a refreshed ID token of
+// another subject, ends the session: the next request gets 401 or the
+// login redirect, and its sockets close with 4401. A provider that cannot
+// be reached, or answers 5xx, keeps the session as it is until the next
+// recheck. The refusal is seen at the next refresh, so a session follows
+// its provider within the access token's lifetime.
+//
+// The refresh token never goes into a cookie: it is kept server side in
+// Config.TokenStore, sealed (encrypted and signed with keys derived from
+// the session keys, and bound to its session) under a one-way hash of the
+// session ID, with the session's end as its expiry, and forgotten at
+// logout. The default store is this process's memory: the cookie store's
+// sessions stay as small as before, but a restart forgets the tokens, and
+// other processes do not see them; a session whose tokens a process does
+// not know lives there as one without a refresh token does (its own
+// lifetime). Several processes need a shared TokenStore (three methods, a
+// Redis GET, SET with an expiry and DEL); they refresh a session once per
+// process at most, so with a provider that rotates refresh tokens and
+// refuses a used one, two processes refreshing the same session within
+// the same moment can end it.
+//
 // The package is named oidclogin, not oidc, so that it does not take the
 // name of go-oidc's package oidc in a program that uses both, and because
 // it does one thing with OpenID Connect: log browsers in. It does not
@@ -108,6 +143,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/backends"
@@ -202,6 +238,17 @@ type Config struct {
 	// token naming only the subject, the user's sessions begun since).
 	// Give every process the same shared cache to close that.
 	ReplayCache ReplayCache
+	// TokenStore keeps, server side, what refreshing a session needs
+	// (see Provider.Refresh), sealed: a login whose token response has a
+	// refresh token (ask for "offline_access" in Scopes; some providers
+	// give one without) is refreshed near its access token's expiry,
+	// and ends when the provider refuses. Default: this process's memory,
+	// which a restart forgets and other processes do not see; a session
+	// whose tokens a process does not know lives there as a session
+	// without a refresh token does (SessionConfig.Lifetime). With several
+	// processes, or to keep refreshing across restarts, give a shared,
+	// lasting store.
+	TokenStore TokenStore
 }
 
 // defaultName is Config.Name's default.
@@ -226,6 +273,11 @@ type Provider struct {
 	sessions *auth.LoginSessions
 	sealer   *securecookie.SecureCookie // seals the state cookie
 	tokens   *securecookie.SecureCookie // seals the ID token cookie
+	// refreshSealer seals the TokenStore's records, named refreshName.
+	refreshSealer *securecookie.SecureCookie
+	refreshName   string
+	tokenStore    TokenStore
+	flight        singleflight.Group // one refresh at a time per session
 
 	mu   sync.Mutex // serialises InstallLogin and guards meta
 	meta *metadata  // fetched at the first login
@@ -311,6 +363,14 @@ func (p *Provider) InstallLogin(s *auth.LoginSessions) (auth.LoginInfo, error) {
 	p.tokens = securecookie.New(s.Key("oidc/"+c.Name+"/token-mac"), s.Key("oidc/"+c.Name+"/token-enc")).
 		MaxAge(0).
 		SetSerializer(securecookie.JSONEncoder{})
+	p.refreshName = "authwire_rt_" + c.Name
+	p.refreshSealer = securecookie.New(s.Key("oidc/"+c.Name+"/refresh-mac"), s.Key("oidc/"+c.Name+"/refresh-enc")).
+		MaxAge(0).MaxLength(64 << 10).
+		SetSerializer(securecookie.JSONEncoder{})
+	p.tokenStore = c.TokenStore
+	if p.tokenStore == nil {
+		p.tokenStore = newMemoryTokens(s.Now)
+	}
 	p.sessions = s
 	return auth.LoginInfo{
 		Name:           c.Name,

@@ -169,6 +169,14 @@ func (h *Hydra) EndLoginSession(t *testing.T, sid string) {
 	h.admin(t, "DELETE", "/admin/oauth2/auth/sessions/login?sid="+url.QueryEscape(sid), nil, nil)
 }
 
+// RevokeConsent revokes every consent the subject gave, through the
+// admin API, and with them the tokens Hydra issued on them: a refresh
+// token of the subject is refused from then on.
+func (h *Hydra) RevokeConsent(t *testing.T, subject string) {
+	t.Helper()
+	h.admin(t, "DELETE", "/admin/oauth2/auth/sessions/consent?all=true&subject="+url.QueryEscape(subject), nil, nil)
+}
+
 // Logouts returns how many logout requests the app accepted.
 func (h *Hydra) Logouts() int {
 	h.mu.Lock()

@@ -3,7 +3,9 @@
 // approves at once, a token endpoint that checks the client, the
 // redirect URI and the PKCE verifier, and signs ID tokens with RS256, and
 // an end-session endpoint (RP-initiated logout) that records what it is
-// sent. Each login is a session at the provider of its own, named by the
+// sent. A login that asks for offline_access gets a refresh token, which
+// the token endpoint takes once (the answer brings the next, with an ID
+// token of the claims as they are then) until RevokeRefreshTokens. Each login is a session at the provider of its own, named by the
 // ID token's sid claim, and the provider mints back-channel logout tokens
 // (LogoutToken) for a test to post. A test can change the claims, forge
 // tokens (another nonce, audience, issuer, key, expiry) or make the
@@ -54,10 +56,15 @@ type Provider struct {
 	issued  []string                    // the ID tokens issued, oldest first
 	sids    []string                    // their sid claims ("" for none)
 	logouts []url.Values                // what the end-session endpoint was sent
+	// refreshTokens are the live refresh tokens, each with its login.
+	refreshTokens map[string]idpCode
+	refreshes     int // refresh grants asked for
+	refreshFails  int // the status refresh grants fail with; 0 none
 }
 
+// idpCode is one login: what its code was asked with, and its session.
 type idpCode struct {
-	nonce, challenge, redirect, sid string
+	nonce, challenge, redirect, sid, scope string
 }
 
 // BackchannelLogoutEvent is the events claim's member that makes a JWT a
@@ -73,7 +80,7 @@ func New(t testing.TB) *Provider {
 		t.Fatal(err1, err2)
 	}
 	p := &Provider{t: t, key: key, foreign: foreign, ClientID: "authwire-app", ClientSecret: "s3cret",
-		codes:  make(map[string]idpCode),
+		codes: make(map[string]idpCode), refreshTokens: make(map[string]idpCode),
 		claims: map[string]any{"sub": "u-1", "preferred_username": "alice", "email": "alice@example.com", "groups": []string{"ops", "admins"}},
 	}
 	mux := http.NewServeMux()
@@ -175,6 +182,32 @@ func (p *Provider) sign(claims map[string]any, key *rsa.PrivateKey, typ string) 
 	return jws.CompactSerialize()
 }
 
+// RevokeRefreshTokens revokes every refresh token issued so far, as a
+// provider does when the user or an administrator ends the grant: the
+// next refresh with one is refused with invalid_grant.
+func (p *Provider) RevokeRefreshTokens() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.refreshTokens)
+}
+
+// FailRefreshes makes refresh grants fail with status (a 5xx, as a
+// provider in trouble answers) without using up their refresh tokens;
+// 0 lets them succeed again.
+func (p *Provider) FailRefreshes(status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refreshFails = status
+}
+
+// Refreshes returns how many refresh grants the token endpoint was asked
+// for, refused ones included.
+func (p *Provider) Refreshes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refreshes
+}
+
 // Logouts returns the parameters of every request to the end-session
 // endpoint, oldest first.
 func (p *Provider) Logouts() []url.Values {
@@ -254,7 +287,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", p.refuse)
 	} else {
 		code := rand.Text()
-		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), sid: rand.Text()}
+		p.codes[code] = idpCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), sid: rand.Text(), scope: q.Get("scope")}
 		v.Set("code", code)
 	}
 	p.mu.Unlock()
@@ -271,9 +304,59 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
+	if id != p.ClientID || secret != p.ClientSecret {
+		tokenError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	var (
+		c     idpCode
+		found bool
+	)
 	p.mu.Lock()
-	c, found := p.codes[r.PostForm.Get("code")]
-	delete(p.codes, r.PostForm.Get("code"))
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		c, found = p.codes[r.PostForm.Get("code")]
+		delete(p.codes, r.PostForm.Get("code"))
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		found = found && r.PostForm.Get("redirect_uri") == c.redirect && base64.RawURLEncoding.EncodeToString(sum[:]) == c.challenge
+	case "refresh_token":
+		p.refreshes++
+		if fail := p.refreshFails; fail != 0 {
+			p.mu.Unlock()
+			tokenError(w, fail, "temporarily_unavailable")
+			return
+		}
+		// Each refresh token is used once: the answer brings the next.
+		c, found = p.refreshTokens[r.PostForm.Get("refresh_token")]
+		delete(p.refreshTokens, r.PostForm.Get("refresh_token"))
+		c.nonce = "" // a refreshed ID token has none
+	}
+	p.mu.Unlock()
+	if !found {
+		tokenError(w, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	raw, err := p.idToken(c)
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	answer := map[string]any{"access_token": rand.Text(), "token_type": "Bearer", "expires_in": 300, "id_token": raw}
+	if strings.Contains(" "+c.scope+" ", " offline_access ") {
+		rt := rand.Text()
+		p.mu.Lock()
+		p.refreshTokens[rt] = c
+		p.mu.Unlock()
+		answer["refresh_token"] = rt
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(answer)
+}
+
+// idToken issues an ID token with the user's claims for the login c,
+// forged as Forge asks, and records it.
+func (p *Provider) idToken(c idpCode) (string, error) {
+	p.mu.Lock()
 	claims := map[string]any{}
 	for k, v := range p.claims {
 		claims[k] = v
@@ -283,34 +366,30 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		signWith = p.foreign
 	}
 	p.mu.Unlock()
-	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-	switch {
-	case id != p.ClientID || secret != p.ClientSecret:
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"error":"invalid_client"}`)
-		return
-	case r.PostForm.Get("grant_type") != "authorization_code" || !found || r.PostForm.Get("redirect_uri") != c.redirect ||
-		base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"error":"invalid_grant"}`)
-		return
-	}
 	now := time.Now()
-	claims["iss"], claims["aud"], claims["nonce"], claims["sid"] = p.URL, p.ClientID, c.nonce, c.sid
+	claims["iss"], claims["aud"], claims["sid"] = p.URL, p.ClientID, c.sid
+	if c.nonce != "" {
+		claims["nonce"] = c.nonce
+	}
 	claims["iat"], claims["exp"] = now.Unix(), now.Add(5*time.Minute).Unix()
 	if tamper != nil {
 		tamper(claims)
 	}
 	raw, err := p.sign(claims, signWith, "JWT")
 	if err != nil {
-		p.t.Error(err)
-		return
+		return "", err
 	}
 	sid, _ := claims["sid"].(string)
 	p.mu.Lock()
 	p.issued = append(p.issued, raw)
 	p.sids = append(p.sids, sid)
 	p.mu.Unlock()
+	return raw, nil
+}
+
+// tokenError answers the token endpoint's JSON error.
+func tokenError(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": raw})
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code})
 }
