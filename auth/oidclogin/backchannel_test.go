@@ -18,6 +18,7 @@ import (
 
 	"github.com/authwire/authwire/auth"
 	"github.com/authwire/authwire/auth/oidclogin"
+	"github.com/authwire/authwire/auth/redisstore"
 	"github.com/authwire/authwire/internal/oidctest"
 	"github.com/authwire/authwire/internal/servetest"
 )
@@ -414,5 +415,41 @@ func TestBackchannelLogoutSharedReplayCache(t *testing.T) {
 	wantOK(t, sendLogout(t, app2.URL, p.LogoutToken(nil, false)))
 	if loggedIn(t, b, app2.URL) {
 		t.Fatal("a fresh token did not end the session")
+	}
+}
+
+// TestBackchannelLogoutWithRedis runs two processes that keep sessions,
+// revocations and the session index in a real redis-server: a logout
+// token posted to the first ends a session started at the second, whose
+// socket there closes with 4401 (the second applies the first's
+// revocations).
+func TestBackchannelLogoutWithRedis(t *testing.T) {
+	srv := servetest.Redis(t)
+	p := oidctest.New(t)
+	keys := testKeys()
+	process := func() *socketApp {
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		t.Cleanup(func() { rdb.Close() })
+		store := redisstore.New(rdb, redisstore.Config{})
+		app := serveSocketsWith(t, p, nil, auth.SessionConfig{Keys: keys, Store: store, Revocations: store, InsecureCookies: true})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			store.ApplyRevocations(ctx, app.Auth)
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		return app
+	}
+	app1, app2 := process(), process()
+	b := newBrowser(t)
+	b.login(app2.URL + "/oidc/login")
+	socket := dialSocket(t, b, app2.URL)
+	wantOK(t, sendLogout(t, app1.URL, p.LogoutToken(nil, false)))
+	if code := closeStatus(t, socket); code != 4401 {
+		t.Fatalf("the socket at the second process closed with %d, want 4401", code)
+	}
+	if loggedIn(t, b, app2.URL) || loggedIn(t, b, app1.URL) {
+		t.Fatal("the session outlived its back-channel logout at the other process")
 	}
 }

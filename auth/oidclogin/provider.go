@@ -84,8 +84,9 @@
 //
 // The sessions are found in the session index: the default, in-memory
 // index knows only the sessions of this process, so with several
-// processes give them a shared index (see auth.SessionConfig.Index), and
-// a shared ReplayCache.
+// processes give them a shared one (auth/redisstore's Store as the
+// revocation list is one, and its ApplyRevocations closes the sockets in
+// every process), and a shared ReplayCache.
 //
 // # Refresh
 //
