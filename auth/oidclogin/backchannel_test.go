@@ -382,18 +382,6 @@ func TestBackchannelLogoutRetry(t *testing.T) {
 	}
 }
 
-// redisReplays is a ReplayCache in a real redis-server, shared by the
-// processes that use it.
-type redisReplays struct{ rdb *redis.Client }
-
-func (r redisReplays) Claim(ctx context.Context, key string, until time.Time) (bool, error) {
-	return r.rdb.SetNX(ctx, "replay:"+key, 1, max(time.Until(until), time.Second)).Result()
-}
-
-func (r redisReplays) Release(ctx context.Context, key string) error {
-	return r.rdb.Del(ctx, "replay:"+key).Err()
-}
-
 // TestBackchannelLogoutSharedReplayCache runs two processes that share a
 // ReplayCache in Redis: a token taken by one is refused by the other, and
 // the session it names there stays.
@@ -402,7 +390,8 @@ func TestBackchannelLogoutSharedReplayCache(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { rdb.Close() })
 	p := oidctest.New(t)
-	shared := func(c *oidclogin.Config) { c.ReplayCache = redisReplays{rdb} }
+	replays := redisstore.New(rdb, redisstore.Config{}).OIDCReplays()
+	shared := func(c *oidclogin.Config) { c.ReplayCache = replays }
 	app1, app2 := serveSockets(t, p, shared), serveSockets(t, p, shared)
 	b := newBrowser(t)
 	b.login(app2.URL + "/oidc/login")

@@ -128,7 +128,8 @@ func (p *Provider) Refresh(ctx context.Context, id *auth.Identity) (*auth.Identi
 }
 
 // redeem refreshes session id at the provider unless it is no longer due
-// (a refresh that just ended did it), and keeps what comes back.
+// (a refresh that just ended did it), and keeps what comes back; with a
+// TokenStore that is a RefreshLocker, under its lock.
 func (p *Provider) redeem(ctx context.Context, id *auth.Identity) (*keptTokens, error) {
 	kept, err := p.loadTokens(ctx, id.SessionID)
 	switch {
@@ -139,6 +140,15 @@ func (p *Provider) redeem(ctx context.Context, id *auth.Identity) (*keptTokens, 
 	case p.sessions.Now().Unix() < kept.Due:
 		return kept, nil
 	}
+	if locker, ok := p.tokenStore.(RefreshLocker); ok {
+		return p.lockedRedeem(ctx, locker, id, kept)
+	}
+	return p.redeemAt(ctx, id, kept)
+}
+
+// redeemAt redeems kept's refresh token at the provider for session id,
+// and keeps what comes back.
+func (p *Provider) redeemAt(ctx context.Context, id *auth.Identity, kept *keptTokens) (*keptTokens, error) {
 	meta, err := p.provider(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("oidclogin: the provider cannot be reached: %w", err)

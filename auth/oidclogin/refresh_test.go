@@ -2,7 +2,6 @@ package oidclogin_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -192,30 +191,11 @@ func TestRefreshNeedsARefreshToken(t *testing.T) {
 	}
 }
 
-// redisTokens is a TokenStore in a real redis-server, shared by the
-// processes that use it.
-type redisTokens struct{ rdb *redis.Client }
-
-func (r redisTokens) Load(ctx context.Context, key string) ([]byte, error) {
-	v, err := r.rdb.Get(ctx, "tokens:"+key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	return v, err
-}
-
-func (r redisTokens) Save(ctx context.Context, key string, value []byte, until time.Time) error {
-	return r.rdb.Set(ctx, "tokens:"+key, value, max(time.Until(until), time.Second)).Err()
-}
-
-func (r redisTokens) Delete(ctx context.Context, key string) error {
-	return r.rdb.Del(ctx, "tokens:"+key).Err()
-}
-
 // TestRefreshSharedTokenStore runs two processes that share sessions,
 // revocations and a TokenStore in a real redis-server: a session started
 // at the first is refreshed by the second, what the store holds is
-// sealed (no token, group or session ID in it), a refresh refused at the
+// sealed (no token, group or session ID in it) and expires with the
+// session, a refresh refused at the
 // second ends the session at the first too, and logout forgets the
 // tokens.
 func TestRefreshSharedTokenStore(t *testing.T) {
@@ -229,7 +209,7 @@ func TestRefreshSharedTokenStore(t *testing.T) {
 		store := redisstore.New(rdb, redisstore.Config{})
 		return serveSocketsWith(t, p, func(c *oidclogin.Config) {
 			c.Scopes = []string{"offline_access"}
-			c.TokenStore = redisTokens{rdb}
+			c.TokenStore = store.OIDCTokens()
 		}, auth.SessionConfig{Keys: keys, Store: store, Revocations: store, InsecureCookies: true, Lifetime: 24 * time.Hour, IdleTimeout: 12 * time.Hour},
 			auth.WithClock(clk.Now))
 	}
@@ -237,7 +217,7 @@ func TestRefreshSharedTokenStore(t *testing.T) {
 	ctx := context.Background()
 	tokens := func() map[string]string {
 		t.Helper()
-		keys, err := rdb.Keys(ctx, "tokens:*").Result()
+		keys, err := rdb.Keys(ctx, "authwire:oidc:{*}:t").Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,6 +236,9 @@ func TestRefreshSharedTokenStore(t *testing.T) {
 		t.Fatalf("the store holds %d records after one login", len(kept))
 	}
 	for k, v := range kept {
+		if left := rdb.PTTL(ctx, k).Val(); left <= 23*time.Hour || left > 24*time.Hour {
+			t.Fatalf("the store's record expires in %v, want the session's end, in a day", left)
+		}
 		for _, secret := range []string{session, "ops", "admins", "u-1", "alice"} {
 			if strings.Contains(k, secret) || strings.Contains(v, secret) {
 				t.Fatalf("the store's record %q holds %q in clear", k, secret)

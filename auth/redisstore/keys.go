@@ -49,3 +49,14 @@ func hashHex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:16])
 }
+
+// oidcTokenKeys are the keys of an OIDC token record whose TokenStore key
+// hashes to h: the sealed record, and the lock of its refresh.
+func (s *Store) oidcTokenKeys(key string) (record, lock string) {
+	h := hashHex(key)
+	return s.prefix + "oidc:{" + h + "}:t", s.prefix + "oidc:{" + h + "}:l"
+}
+
+// oidcReplayKey is the key of a claimed back-channel logout token, by
+// its ReplayCache key.
+func (s *Store) oidcReplayKey(key string) string { return s.prefix + "oidc:j:{" + hashHex(key) + "}" }
