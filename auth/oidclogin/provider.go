@@ -118,8 +118,12 @@
 // other processes do not see them; a session whose tokens a process does
 // not know lives there as one without a refresh token does (its own
 // lifetime). Several processes need a shared TokenStore (three methods, a
-// Redis GET, SET with an expiry and DEL); they refresh a session once per
-// process at most, so with a provider that rotates refresh tokens and
+// Redis GET, SET with an expiry and DEL; auth/redisstore's
+// Store.OIDCTokens is one). Singleflight refreshes a session once per
+// process; a shared store that is also a RefreshLocker (OIDCTokens is)
+// makes it once across the processes: the one that takes the session's
+// lock redeems the refresh token, the others wait for what it saves and
+// use that. Without one, with a provider that rotates refresh tokens and
 // refuses a used one, two processes refreshing the same session within
 // the same moment can end it.
 //
@@ -237,7 +241,8 @@ type Config struct {
 	// processes, a token replayed to another one is taken there once
 	// more (it ends the same provider session's sessions again; with a
 	// token naming only the subject, the user's sessions begun since).
-	// Give every process the same shared cache to close that.
+	// Give every process the same shared cache to close that, such as
+	// auth/redisstore's Store.OIDCReplays.
 	ReplayCache ReplayCache
 	// TokenStore keeps, server side, what refreshing a session needs
 	// (see Provider.Refresh), sealed: a login whose token response has a
@@ -248,7 +253,10 @@ type Config struct {
 	// whose tokens a process does not know lives there as a session
 	// without a refresh token does (SessionConfig.Lifetime). With several
 	// processes, or to keep refreshing across restarts, give a shared,
-	// lasting store.
+	// lasting store, such as auth/redisstore's Store.OIDCTokens; one that
+	// is also a RefreshLocker (that one is) refreshes each session once
+	// across the processes, as a provider that rotates refresh tokens
+	// needs.
 	TokenStore TokenStore
 }
 

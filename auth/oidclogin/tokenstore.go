@@ -15,8 +15,10 @@ import (
 // the session), under a key made from the provider's name and a one-way
 // hash of the session ID, so that the store sees neither a token nor a
 // session ID. Implementations must be safe for concurrent use; one shared
-// by several processes (a Redis GET, a SET with an expiry and a DEL)
-// lets each of them refresh any session.
+// by several processes (a Redis GET, a SET with an expiry and a DEL, as
+// auth/redisstore's Store.OIDCTokens) lets each of them refresh any
+// session; one that is also a [RefreshLocker] makes that refresh once
+// across them.
 type TokenStore interface {
 	// Load returns the value saved under key, or nil when there is none
 	// or it has expired.

@@ -54,7 +54,19 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	oidcTokens := store.OIDCTokens()
+	if err := oidcTokens.Save(ctx, "oidc:handle", []byte("sealed"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := oidcTokens.LockRefresh(ctx, "oidc:handle", time.Minute); !ok || err != nil {
+		t.Fatalf("LockRefresh: %v %v", ok, err)
+	}
+	if fresh, err := store.OIDCReplays().Claim(ctx, "oidc jti-1", now.Add(6*time.Minute)); !fresh || err != nil {
+		t.Fatalf("Claim: %v %v", fresh, err)
+	}
+
 	h, u, x, p := hashHex("user:alice"), hashHex("bob"), hashHex("alice"), hashHex("oidc\x00sid-1")
+	k, j := hashHex("oidc:handle"), hashHex("oidc jti-1")
 	want := []string{
 		"app:s:" + sess.ID,
 		"app:{r}:" + revoked,
@@ -65,6 +77,9 @@ func TestKeyLayout(t *testing.T) {
 		"app:ix:{" + x + "}:d",
 		"app:ix:{" + x + "}:e",
 		"app:ix:p:{" + p + "}",
+		"app:oidc:{" + k + "}:t",
+		"app:oidc:{" + k + "}:l",
+		"app:oidc:j:{" + j + "}",
 	}
 	slices.Sort(want)
 	keys, err := rdb.Keys(ctx, "*").Result()
@@ -73,15 +88,18 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatalf("keys %q (%v), want %q", keys, err, want)
 	}
 	limits := map[string]time.Duration{
-		"app:s:" + sess.ID:     time.Hour,
-		"app:{r}:" + revoked:   30 * time.Minute,
-		"app:{r}:revocations":  time.Minute,
-		"app:rl:{" + h + "}:f": time.Minute,
-		"app:rl:{" + h + "}:b": time.Minute,
-		"app:{r}:u:" + u:       20 * time.Minute,
-		"app:ix:{" + x + "}:d": time.Hour,
-		"app:ix:{" + x + "}:e": time.Hour,
-		"app:ix:p:{" + p + "}": time.Hour,
+		"app:s:" + sess.ID:       time.Hour,
+		"app:{r}:" + revoked:     30 * time.Minute,
+		"app:{r}:revocations":    time.Minute,
+		"app:rl:{" + h + "}:f":   time.Minute,
+		"app:rl:{" + h + "}:b":   time.Minute,
+		"app:{r}:u:" + u:         20 * time.Minute,
+		"app:ix:{" + x + "}:d":   time.Hour,
+		"app:ix:{" + x + "}:e":   time.Hour,
+		"app:ix:p:{" + p + "}":   time.Hour,
+		"app:oidc:{" + k + "}:t": time.Hour,
+		"app:oidc:{" + k + "}:l": time.Minute,
+		"app:oidc:j:{" + j + "}": 6 * time.Minute,
 	}
 	for k, limit := range limits {
 		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > limit {

@@ -12,6 +12,10 @@
 //   - it is also an [auth.SessionIndex], so that a user's sessions are
 //     listed ([auth.Auth.Sessions]) and ended one by one in any process,
 //     whichever started them;
+//   - [Store.OIDCTokens] and [Store.OIDCReplays] are auth/oidclogin's
+//     TokenStore (with its RefreshLocker, so that a session is refreshed
+//     once across the processes) and ReplayCache, without this package
+//     importing auth/oidclogin;
 //   - [Store.Regulator] counts password attempts per user and per address
 //     in Redis, each before its password is checked and atomically, so
 //     that processes guessed at together still check no more than the
@@ -47,10 +51,18 @@
 //	                        a sorted set of {"u": user, "s": session ID} by expiry; expires
 //	                        with the last
 //	rl:{<h>}:f, rl:{<h>}:b  a regulation key's attempt count and ban; expire with them
+//	oidc:{<k>}:t            an OIDC session's sealed refresh record ([Store.OIDCTokens]);
+//	                        expires with the session
+//	oidc:{<k>}:l            the lock of its refresh, a random value; expires after the lock's
+//	                        time to live, unless its holder deletes it first
+//	oidc:j:{<j>}            a back-channel logout token taken ([Store.OIDCReplays]); expires
+//	                        when the token would no longer be accepted
 //
-// where <id> is a session ID, and <u>, <p> and <h> the hex of the first
-// 16 bytes of the SHA-256 of a user name, of a provider's name, a zero
-// byte and its session ID, and of a regulation key. The braces are Redis
+// where <id> is a session ID, and <u>, <p>, <h>, <k> and <j> the hex of
+// the first 16 bytes of the SHA-256 of a user name, of a provider's name,
+// a zero byte and its session ID, of a regulation key, of an OIDC
+// TokenStore key (the provider's name and a hash of the session ID) and
+// of a ReplayCache key (the provider's name and the token's jti). The braces are Redis
 // Cluster hash tags: the keys one script writes or one command reads
 // together are equal up to their first '}', so they share a slot (all of
 // a revocation's in one slot, so Revoked and SessionRevoked, asked on
