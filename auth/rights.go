@@ -77,11 +77,7 @@ func (m *sessionManager) refreshAtSource(ctx context.Context, r Refresher, id *I
 		m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session at its source failed; its rights are kept until the next try",
 			slog.String("user", id.User), slog.String("provider", id.Provider), slog.String("error", err.Error()))
 	case got != nil && got != id:
-		groups, sections := ownGroups(got.Groups), ownSections(got.Sections)
-		if !equalStrings(groups, id.Groups) || !equalStrings(sections, id.Sections) {
-			id = id.Clone()
-			id.Groups, id.Sections = groups, sections
-		}
+		id = withRights(id, ownGroups(got.Groups), ownSections(got.Sections))
 	}
 	live.rights.Store(&sessionRights{id: id, at: now})
 	return id, nil
