@@ -15,12 +15,10 @@ import (
 // answers a credential seen recently; singleflight makes concurrent
 // requests with the same credential share one hash run; and a semaphore
 // caps how many hashes run at once, so a burst of logins cannot take every
-// core; each runs at a low scheduling priority where the OS allows
-// ([runHash]), so that requests get the cores first. An unknown user is
-// checked against the source's dummy, the dearest entry's format and
-// parameters, so the answer takes as long as a wrong password for a real
-// user. A refused (banned) attempt costs the same again: burn does the
-// hash work without the answer.
+// core. An unknown user is checked against the source's dummy, the dearest
+// entry's format and parameters, so the answer takes as long as a wrong
+// password for a real user. A refused (banned) attempt costs the same
+// again: burn does the hash work without the answer.
 type verifier struct {
 	src    credentialSource
 	cache  *verifiedCache
@@ -62,8 +60,7 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 		v.slots <- struct{}{}
 		defer func() { <-v.slots }()
 		v.hashRuns.Add(1)
-		var ok bool
-		runHash(func() { ok = stored.verify([]byte(pw)) })
+		ok := stored.verify([]byte(pw))
 		if ok && known {
 			v.cache.store(k, gen)
 		}
@@ -118,7 +115,7 @@ func (v *verifier) burn(ctx context.Context, user, password []byte) {
 		v.slots <- struct{}{}
 		defer func() { <-v.slots }()
 		v.burnRuns.Add(1)
-		runHash(func() { _ = stored.verify([]byte(pw)) })
+		_ = stored.verify([]byte(pw))
 		return nil, nil
 	})
 	select {
