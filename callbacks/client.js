@@ -7,8 +7,10 @@
 //   cb.addEventListener("sessionended", () => location.href = "/login?next=" + encodeURIComponent(location.pathname));
 //
 // The socket reconnects with exponential backoff after network trouble
-// (close codes 1001, 1006, 1011, ...), but never by itself after 4401 (the
-// session ended: log in again, then call reconnect()) or 4403 (forbidden):
+// (close codes 1001, 1006, 1011, ...) and after 1012 (the user's rights
+// changed: the new socket has the rights the user has now), but never by
+// itself after 4401 (the session ended: log in again, then call
+// reconnect()) or 4403 (forbidden):
 // retrying those every few seconds could never succeed. It raises a
 // "sessionended" or "forbidden" event instead. Calls in flight when the
 // socket closes are rejected with an Error whose code is "disconnected".
