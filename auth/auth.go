@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/authwire/authwire/backends"
 )
@@ -21,6 +22,7 @@ type Auth struct {
 	folding   routeFolding
 	replies   replies
 	log       *slog.Logger
+	now       func() time.Time // WithClock's, or time.Now
 	proxies   trustedProxies
 
 	publicMu sync.Mutex // serialises AddPublicRoutes and AddWebSocketRoutes

@@ -8,7 +8,7 @@ import (
 
 // build turns a validated configuration into an Auth.
 func build(cfg *config) (*Auth, error) {
-	a := &Auth{replies: newReplies(), log: cfg.log, proxies: cfg.proxies, origins: newOriginCheck(cfg.trustedOrigins)}
+	a := &Auth{replies: newReplies(), log: cfg.log, now: cfg.now, proxies: cfg.proxies, origins: newOriginCheck(cfg.trustedOrigins)}
 	a.anonymous = context.WithValue(context.Background(), guardedKey{}, a)
 	routes, err := compileRoutes(cfg.public)
 	if err != nil {

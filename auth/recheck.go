@@ -34,10 +34,7 @@ func (a *Auth) Recheck(ctx context.Context, id *Identity) (*Identity, error) {
 		return nil, ErrSessionEnded
 	}
 	m := a.sessions
-	now := time.Now()
-	if m != nil {
-		now = m.now()
-	}
+	now := a.now()
 	if !id.ExpiresAt.IsZero() && !now.Before(id.ExpiresAt) {
 		return nil, ErrSessionEnded
 	}
