@@ -143,12 +143,7 @@ func (s *Store) loadRevocations(tx *bolt.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range expired {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteKeys(b, expired)
 }
 
 // Revoke records that the session with ID id is revoked until until, on
@@ -182,3 +177,14 @@ func (s *Store) Revoked(ctx context.Context, id string) (bool, error) {
 // Close closes the file. Revoke fails after it, and so do the methods of
 // its SessionStores.
 func (s *Store) Close() error { return s.db.Close() }
+
+// deleteKeys deletes keys from b: the expired entries a load found,
+// which cannot be deleted while ForEach walks the bucket.
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

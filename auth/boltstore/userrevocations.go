@@ -99,10 +99,5 @@ func (s *Store) loadUserRevocations(tx *bolt.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range expired {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteKeys(b, expired)
 }
