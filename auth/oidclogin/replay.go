@@ -38,11 +38,11 @@ type memoryReplays struct {
 	now func() time.Time
 
 	mu   sync.Mutex
-	keys map[string]time.Time // key → until
+	keys expiring[struct{}]
 }
 
 func newMemoryReplays(now func() time.Time) *memoryReplays {
-	return &memoryReplays{now: now, keys: make(map[string]time.Time)}
+	return &memoryReplays{now: now, keys: newExpiring[struct{}](maxReplayEntries)}
 }
 
 // Claim records key until until. When the cache is full it first drops
@@ -52,20 +52,13 @@ func (m *memoryReplays) Claim(_ context.Context, key string, until time.Time) (b
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t, ok := m.keys[key]; ok && now.Before(t) {
+	if _, ok := m.keys.get(key, now); ok {
 		return false, nil
 	}
-	if len(m.keys) >= maxReplayEntries {
-		for k, t := range m.keys {
-			if !now.Before(t) {
-				delete(m.keys, k)
-			}
-		}
-		if len(m.keys) >= maxReplayEntries {
-			return false, errReplayCacheFull
-		}
+	m.keys.delete(key) // lapsed: a new claim, not a replay
+	if !m.keys.put(key, struct{}{}, until, now) {
+		return false, errReplayCacheFull
 	}
-	m.keys[key] = until
 	return true, nil
 }
 
@@ -73,6 +66,6 @@ func (m *memoryReplays) Claim(_ context.Context, key string, until time.Time) (b
 func (m *memoryReplays) Release(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.keys, key)
+	m.keys.delete(key)
 	return nil
 }

@@ -44,17 +44,11 @@ type memoryTokens struct {
 	now func() time.Time
 
 	mu     sync.Mutex
-	values map[string]storedTokens
-}
-
-// storedTokens is one value of a memoryTokens.
-type storedTokens struct {
-	value []byte
-	until time.Time
+	values expiring[[]byte]
 }
 
 func newMemoryTokens(now func() time.Time) *memoryTokens {
-	return &memoryTokens{now: now, values: make(map[string]storedTokens)}
+	return &memoryTokens{now: now, values: newExpiring[[]byte](maxTokenEntries)}
 }
 
 // Load returns key's value unless it has expired.
@@ -62,11 +56,8 @@ func (m *memoryTokens) Load(_ context.Context, key string) ([]byte, error) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, ok := m.values[key]
-	if !ok || !now.Before(v.until) {
-		return nil, nil
-	}
-	return v.value, nil
+	v, _ := m.values.get(key, now)
+	return v, nil
 }
 
 // Save keeps value under key. When the store is full it first drops the
@@ -75,17 +66,9 @@ func (m *memoryTokens) Save(_ context.Context, key string, value []byte, until t
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.values[key]; !ok && len(m.values) >= maxTokenEntries {
-		for k, v := range m.values {
-			if !now.Before(v.until) {
-				delete(m.values, k)
-			}
-		}
-		if len(m.values) >= maxTokenEntries {
-			return errTokenStoreFull
-		}
+	if !m.values.put(key, value, until, now) {
+		return errTokenStoreFull
 	}
-	m.values[key] = storedTokens{value: value, until: until}
 	return nil
 }
 
@@ -93,6 +76,6 @@ func (m *memoryTokens) Save(_ context.Context, key string, value []byte, until t
 func (m *memoryTokens) Delete(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.values, key)
+	m.values.delete(key)
 	return nil
 }
