@@ -98,13 +98,7 @@ func (c *sessionCache) put(k keyedDigest, s *Session, live *liveSession) *cached
 		return old // a concurrent request stored it first
 	}
 	if len(c.entries) >= maxCachedSessions {
-		drop := maxCachedSessions / 8
-		for key := range c.entries {
-			delete(c.entries, key)
-			if drop--; drop == 0 {
-				break
-			}
-		}
+		dropSome(c.entries, maxCachedSessions/8)
 	}
 	c.entries[k] = e
 	return e

@@ -101,3 +101,31 @@ func TestCachedSessionUse(t *testing.T) {
 		t.Fatalf("seen = %d, want 170", got)
 	}
 }
+
+// TestSessionTrackerBounded: past maxTrackedSessions, the idle sessions go
+// first, and the tracker never holds more than its bound.
+func TestSessionTrackerBounded(t *testing.T) {
+	tr := newSessionTracker()
+	const idleBefore = 1000
+	for i := range maxTrackedSessions {
+		seen := int64(2000) // live
+		if i%2 == 0 {
+			seen = 10 // idle
+		}
+		tr.get("s-"+strconv.Itoa(i), seen, idleBefore)
+	}
+	tr.get("newest", 2000, idleBefore)
+	if n := len(tr.byID); n != maxTrackedSessions/2+1 {
+		t.Fatalf("%d sessions after a sweep, want the %d live ones and the newest", n, maxTrackedSessions/2)
+	}
+	if tr.find("s-0") != nil || tr.find("s-1") == nil || tr.find("newest") == nil {
+		t.Fatal("the sweep dropped a live session, or kept an idle one")
+	}
+	// With none idle, an eighth makes room.
+	for i := range maxTrackedSessions {
+		tr.get("l-"+strconv.Itoa(i), 2000, idleBefore)
+		if n := len(tr.byID); n > maxTrackedSessions {
+			t.Fatalf("%d sessions, over the bound %d", n, maxTrackedSessions)
+		}
+	}
+}

@@ -94,12 +94,18 @@ func (t *sessionTracker) sweepLocked(idleBefore int64) {
 	if len(t.byID) < maxTrackedSessions*7/8 {
 		return
 	}
-	drop := maxTrackedSessions / 8
-	for id := range t.byID {
-		delete(t.byID, id)
-		if drop--; drop == 0 {
-			break
+	dropSome(t.byID, maxTrackedSessions/8)
+}
+
+// dropSome deletes n entries of m, picked by Go's randomised map
+// iteration: how the session cache and the tracker make room.
+func dropSome[K comparable, V any](m map[K]V, n int) {
+	for k := range m {
+		if n <= 0 {
+			return
 		}
+		delete(m, k)
+		n--
 	}
 }
 
