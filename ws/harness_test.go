@@ -107,18 +107,32 @@ type testApp struct {
 // newTestApp starts a testApp on be; extra are added to auth's options.
 func newTestApp(t testing.TB, be backend, cfg Config, extra ...auth.Option) *testApp {
 	t.Helper()
-	// A fresh random pair: KeysFromSecrets runs argon2id on every call.
+	return startTestApp(t, be, cfg, func(clk *fakeClock) []auth.Option {
+		return append([]auth.Option{
+			auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
+			auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),
+			auth.WithSessions(auth.SessionConfig{Keys: testKeys(), InsecureCookies: true}),
+			auth.WithClock(clk.Now),
+			auth.WithoutRegulation(),
+			auth.WithPublicRoutes("/page"),
+		}, extra...)
+	})
+}
+
+// testKeys returns a fresh random pair of session keys (KeysFromSecrets
+// would run argon2id on every call).
+func testKeys() [][]byte {
 	hashKey, blockKey := auth.GenerateKeyPair()
-	keys := [][]byte{hashKey, blockKey}
+	return [][]byte{hashKey, blockKey}
+}
+
+// startTestApp starts a testApp on be with exactly the auth options that
+// options gives for the test's clock, which must include auth.WithClock
+// of it.
+func startTestApp(t testing.TB, be backend, cfg Config, options func(clk *fakeClock) []auth.Option) *testApp {
+	t.Helper()
 	clk := newFakeClock()
-	a, router, serve, err := be.build(append([]auth.Option{
-		auth.WithUsers(map[string]string{"admin": "admin", "viewer": "viewer123"}),
-		auth.WithUserGroups(map[string][]string{"admin": {"admin"}, "viewer": {"viewer"}}),
-		auth.WithSessions(auth.SessionConfig{Keys: keys, InsecureCookies: true}),
-		auth.WithClock(clk.Now),
-		auth.WithoutRegulation(),
-		auth.WithPublicRoutes("/page"),
-	}, extra...)...)
+	a, router, serve, err := be.build(options(clk)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,7 @@ package ws
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authwire/authwire/auth"
-	"github.com/authwire/authwire/internal/servetest"
 )
 
 // groupTable is a GroupsFunc whose answers the test changes.
@@ -52,41 +49,15 @@ type rightsApp struct {
 
 func newRightsApp(t *testing.T, be backend) *rightsApp {
 	groups := &groupTable{groups: map[string][]string{"alice": {"admin", "ops"}}}
-	hashKey, blockKey := auth.GenerateKeyPair()
-	clk := newFakeClock()
-	a, router, serve, err := be.build(
-		auth.WithUsers(map[string]string{"alice": "pw"}),
-		auth.WithGroupsFunc(groups.lookup),
-		auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}, InsecureCookies: true}),
-		auth.WithClock(clk.Now),
-		auth.WithoutRegulation(),
-		auth.WithLogger(discardLogger()),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(a, Config{RecheckInterval: 20 * time.Millisecond, Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.clock = clock{now: clk.Now, afterFunc: clk.afterFunc}
-	app := &testApp{t: t, a: a, s: s, clock: clk, started: make(chan event, 64), ended: make(chan event, 64)}
-	if err := s.Mount(router, "/ws/echo", app.echo("/ws/echo", false)); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Mount(router, "/ws/admin", app.echo("/ws/admin", false), auth.OneOf("admin")); err != nil {
-		t.Fatal(err)
-	}
-	router.Handle("GET /api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, auth.FromContext(r.Context()).SessionID)
-	}))
-	app.base = serve(t)
-	app.client = &http.Client{Transport: &http.Transport{}}
-	t.Cleanup(app.client.CloseIdleConnections)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		_ = s.Shutdown(ctx)
+	app := startTestApp(t, be, Config{RecheckInterval: 20 * time.Millisecond, Logger: discardLogger()}, func(clk *fakeClock) []auth.Option {
+		return []auth.Option{
+			auth.WithUsers(map[string]string{"alice": "pw"}),
+			auth.WithGroupsFunc(groups.lookup),
+			auth.WithSessions(auth.SessionConfig{Keys: testKeys(), InsecureCookies: true}),
+			auth.WithClock(clk.Now),
+			auth.WithoutRegulation(),
+			auth.WithLogger(discardLogger()),
+		}
 	})
 	return &rightsApp{testApp: app, groups: groups}
 }
@@ -216,41 +187,16 @@ func (f *flakyRevocations) SessionRevoked(ctx context.Context, id, user string, 
 func TestRecheckCatchesUpAfterAnOutage(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be backend) {
 		revs := &flakyRevocations{MemoryRevocations: auth.NewMemoryRevocations(nil)}
-		hashKey, blockKey := auth.GenerateKeyPair()
-		a, router, serve, err := be.build(
-			auth.WithUsers(map[string]string{"admin": "admin"}),
-			auth.WithSessions(auth.SessionConfig{Keys: [][]byte{hashKey, blockKey}, InsecureCookies: true, Revocations: revs}),
-			auth.WithoutRegulation(), auth.WithLogger(discardLogger()),
-		)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(a, Config{RecheckInterval: 20 * time.Millisecond, Logger: discardLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-			defer cancel()
-			_ = s.Shutdown(ctx)
+		app := startTestApp(t, be, Config{RecheckInterval: 20 * time.Millisecond, Logger: discardLogger()}, func(clk *fakeClock) []auth.Option {
+			return []auth.Option{
+				auth.WithUsers(map[string]string{"admin": "admin"}),
+				auth.WithSessions(auth.SessionConfig{Keys: testKeys(), InsecureCookies: true, Revocations: revs}),
+				auth.WithClock(clk.Now),
+				auth.WithoutRegulation(), auth.WithLogger(discardLogger()),
+			}
 		})
-		if err := s.Mount(router, "/ws/quiet", readUntilClosed); err != nil {
-			t.Fatal(err)
-		}
-		router.Handle("GET /api/sid", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, auth.FromContext(r.Context()).SessionID)
-		}))
-		base := serve(t)
-		client := &http.Client{Transport: &http.Transport{}}
-		t.Cleanup(client.CloseIdleConnections)
-		cookie, sid := servetest.Login(t, client, base+"/api/sid", "admin", "admin")
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws/quiet", &websocket.DialOptions{HTTPClient: client, HTTPHeader: cookieHeader(cookie)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.CloseNow()
+		cookie, sid := app.login("admin", "admin")
+		c := app.mustDial("/ws/quiet", cookieHeader(cookie))
 		closed := make(chan websocket.StatusCode, 1)
 		go func() {
 			_, _, err := c.Read(context.Background())
@@ -260,7 +206,7 @@ func TestRecheckCatchesUpAfterAnOutage(t *testing.T) {
 		revs.down.Store(true)
 		// Revoked elsewhere while this process cannot see it: the entry
 		// is in the list, no hook ran here.
-		if err := revs.MemoryRevocations.Revoke(t.Context(), sid, time.Now().Add(time.Hour)); err != nil {
+		if err := revs.MemoryRevocations.Revoke(t.Context(), sid, app.clock.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		select {
