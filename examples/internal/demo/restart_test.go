@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/authwire/authwire/internal/servetest"
 )
 
 // TestLogoutOutlivesRestart logs in twice on each demo, logs one session
@@ -26,25 +28,7 @@ func TestLogoutOutlivesRestart(t *testing.T) {
 			env := []string{"SESSION_SECRET=" + base64.StdEncoding.EncodeToString(secret), "INSECURE_COOKIES=1", "STATE_DIR=" + t.TempDir()}
 			base, proc := startProcess(t, exe, env...)
 			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			login := func() string {
-				t.Helper()
-				req, _ := http.NewRequest("GET", base+"/api/whoami", nil)
-				req.SetBasicAuth("admin", "admin")
-				req.Header.Set("Sec-Fetch-Mode", "navigate") // a browser's login starts a session
-				res, err := c.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Body.Close()
-				for _, k := range res.Cookies() {
-					if k.Name == "authwire_session" {
-						return k.Value
-					}
-				}
-				t.Fatalf("a Basic login set no session cookie: %d", res.StatusCode)
-				return ""
-			}
-			out, kept := login(), login()
+			out, kept := loginCookie(t, c, base), loginCookie(t, c, base)
 			cookie := func(v string) map[string]string { return map[string]string{"Cookie": "authwire_session=" + v} }
 			dash := get(t, c, base+"/", map[string]string{"Cookie": "authwire_session=" + out, "Accept": "text/html"})
 			m := csrfField.FindStringSubmatch(dash.body)
@@ -77,4 +61,12 @@ func TestLogoutOutlivesRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loginCookie logs admin in as a browser does with Basic (which starts a
+// session) and returns the session cookie's value.
+func loginCookie(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	cookie, _ := servetest.Login(t, c, base+"/api/whoami", "admin", "admin")
+	return cookie
 }

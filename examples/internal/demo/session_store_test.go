@@ -111,27 +111,6 @@ func TestDemoWithFileSessions(t *testing.T) {
 	checkSessions(t, base)
 }
 
-// loginCookie logs admin in as a browser does with Basic and returns the
-// session cookie's value.
-func loginCookie(t *testing.T, c *http.Client, base string) string {
-	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/api/whoami", nil)
-	req.SetBasicAuth("admin", "admin")
-	req.Header.Set("Sec-Fetch-Mode", "navigate") // a browser's login starts a session
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	for _, k := range res.Cookies() {
-		if k.Name == "authwire_session" && k.Value != "" {
-			return k.Value
-		}
-	}
-	t.Fatalf("a Basic login set no session cookie: %d", res.StatusCode)
-	return ""
-}
-
 // kill ends the demo at base with SIGKILL, so that nothing gets to
 // flush, and waits until it no longer answers.
 func kill(t *testing.T, proc *os.Process, base string) {
