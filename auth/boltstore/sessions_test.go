@@ -356,28 +356,7 @@ func TestOpenRefusesBadSessions(t *testing.T) {
 			return tx.Bucket(sessionsBucket).Put(aliceKey, r)
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "bad.db")
-			if err := os.WriteFile(path, original, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Update(tc.damage); err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
-			if s, err := open(path, clock.Now); !errors.Is(err, ErrCorrupt) {
-				if s != nil {
-					s.Close()
-				}
-				t.Fatalf("Open: %v, want ErrCorrupt", err)
-			} else {
-				t.Log(err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { mustRefuseDamage(t, original, tc.damage, clock.Now) })
 	}
 	openAt(t, good, clock).Close()
 }
@@ -431,4 +410,30 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Load(%q): %+v %v", v, sess, err)
 		}
 	})
+}
+
+// mustRefuseDamage writes the file original to a new path, damages it in
+// one transaction, and checks that Open refuses it with ErrCorrupt.
+func mustRefuseDamage(t *testing.T, original []byte, damage func(*bolt.Tx) error, now func() time.Time) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bad.db")
+	if err := os.WriteFile(path, original, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(damage); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := open(path, now)
+	if !errors.Is(err, ErrCorrupt) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open: %v, want ErrCorrupt", err)
+	}
+	t.Log(err)
 }
