@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authwire/authwire/internal/testclock"
 )
 
 func TestHtgroupParsing(t *testing.T) {
@@ -74,9 +76,9 @@ func TestHtgroupOpenErrors(t *testing.T) {
 
 func TestHtgroupReload(t *testing.T) {
 	log, buf := htLogger()
-	clock := &htClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	path := htTempFile(t, "admins: alice\n")
-	f, err := openHtgroup(path, time.Minute, clock.now, log)
+	f, err := openHtgroup(path, time.Minute, clock.Now, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +86,13 @@ func TestHtgroupReload(t *testing.T) {
 	if got := f.groups("alice"); !slices.Equal(got, []string{"admins"}) {
 		t.Fatalf("reloaded before the interval: %q", got)
 	}
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if got := f.groups("alice"); !slices.Equal(got, []string{"ops"}) {
 		t.Fatalf("not reloaded after the interval: %q", got)
 	}
 
 	htReplace(t, path, "admins: alice\nbroken line\n")
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if got := f.groups("alice"); !slices.Equal(got, []string{"ops"}) {
 		t.Fatalf("broken file replaced the table: %q", got)
 	}
@@ -101,12 +103,12 @@ func TestHtgroupReload(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if got := f.groups("bob"); !slices.Equal(got, []string{"admins"}) {
 		t.Fatalf("vanished file dropped the table: %q", got)
 	}
 	htReplace(t, path, "ops: bob\n")
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if got := f.groups("bob"); !slices.Equal(got, []string{"ops"}) {
 		t.Fatalf("recreated file not reloaded: %q", got)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authwire/authwire/internal/testclock"
 )
 
 // htSHA returns the {SHA} hash of pw, the cheapest format to test reloads.
@@ -66,24 +68,6 @@ func (l *htLogBuffer) String() string {
 func htLogger() (*slog.Logger, *htLogBuffer) {
 	buf := new(htLogBuffer)
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
-
-// htClock is a settable clock.
-type htClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *htClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *htClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // htVerifies reports whether user exists in f and pw is their password.
@@ -299,31 +283,31 @@ func TestHtpasswdReload(t *testing.T) {
 }
 
 func TestHtpasswdRecheckInterval(t *testing.T) {
-	clock := &htClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	path := htTempFile(t, "alice:"+htSHA("one")+"\n")
-	f, err := openHtpasswd(path, time.Hour, clock.now, nil)
+	f, err := openHtpasswd(path, time.Hour, clock.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	htReplace(t, path, "alice:"+htSHA("two")+"\n")
 	for _, step := range []time.Duration{0, time.Minute, 58 * time.Minute} {
-		clock.advance(step)
+		clock.Advance(step)
 		if !htVerifies(f, "alice", "one") {
 			t.Fatalf("reloaded before the interval passed (at +%v)", step)
 		}
 	}
-	clock.advance(time.Minute) // one hour after open
+	clock.Advance(time.Minute) // one hour after open
 	if !htVerifies(f, "alice", "two") {
 		t.Fatal("not reloaded once the interval passed")
 	}
 	// The next check is an hour after that one.
 	htReplace(t, path, "alice:"+htSHA("three")+"\n")
-	clock.advance(30 * time.Minute)
+	clock.Advance(30 * time.Minute)
 	if !htVerifies(f, "alice", "two") {
 		t.Fatal("reloaded before the next interval")
 	}
 	// A clock that jumps back does not put checks off.
-	clock.advance(-24 * time.Hour)
+	clock.Advance(-24 * time.Hour)
 	if !htVerifies(f, "alice", "three") {
 		t.Fatal("not reloaded after the clock went back")
 	}

@@ -12,34 +12,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authwire/authwire/internal/testclock"
 )
-
-// regClock is a settable clock, safe for concurrent use.
-type regClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newRegClock() *regClock { return &regClock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *regClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *regClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 var regTestPolicy = RegulationPolicy{MaxFailures: 3, Window: time.Minute, BanTime: 5 * time.Minute}
 
-func newRegTest(t *testing.T, maxKeys int) (*MemoryRegulator, *regClock) {
+func newRegTest(t *testing.T, maxKeys int) (*MemoryRegulator, *testclock.Clock) {
 	t.Helper()
-	c := newRegClock()
-	m, err := newMemoryRegulator(regTestPolicy, c.now, maxKeys)
+	c := testclock.New(time.Unix(1_700_000_000, 0))
+	m, err := newMemoryRegulator(regTestPolicy, c.Now, maxKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +121,10 @@ func TestRegulatorRefund(t *testing.T) {
 
 	// A ban lifted after its window ended leaves nothing behind.
 	regFail(t, m, "user:carol", false)
-	c.advance(59 * time.Second)
+	c.Advance(59 * time.Second)
 	regFail(t, m, "user:carol", false)
 	regAttempt(t, m, "user:carol", true, true)
-	c.advance(2 * time.Second)
+	c.Advance(2 * time.Second)
 	regRefund(t, m, "user:carol")
 	regBanned(t, m, "user:carol", false)
 	regFail(t, m, "user:carol", false) // a new window
@@ -152,7 +134,7 @@ func TestRegulatorRefund(t *testing.T) {
 	// A ban lifted within its window counts on in that window, kept in
 	// order among the keys counting.
 	regFail(t, m, "user:dave", false)
-	c.advance(time.Second)
+	c.Advance(time.Second)
 	regFail(t, m, "user:erin", false)
 	regFail(t, m, "user:dave", false)
 	regAttempt(t, m, "user:dave", true, true)
@@ -165,7 +147,7 @@ func TestRegulatorRefund(t *testing.T) {
 		}
 	}
 	m.mu.Unlock()
-	c.advance(time.Minute - time.Second) // dave's window ends, erin's not yet
+	c.Advance(time.Minute - time.Second) // dave's window ends, erin's not yet
 	regFail(t, m, "user:dave", false)
 	regBanned(t, m, "user:erin", false)
 }
@@ -194,11 +176,11 @@ func TestRegulatorUnbanAfterBanTime(t *testing.T) {
 	for range 3 {
 		m.Attempt(context.Background(), "user:alice")
 	}
-	c.advance(4 * time.Minute)
+	c.Advance(4 * time.Minute)
 	regAttempt(t, m, "user:alice", false, true) // an attempt during the ban does not extend it
-	c.advance(time.Minute - time.Nanosecond)
+	c.Advance(time.Minute - time.Nanosecond)
 	regBanned(t, m, "user:alice", true)
-	c.advance(time.Nanosecond)
+	c.Advance(time.Nanosecond)
 	regBanned(t, m, "user:alice", false)
 	// The count starts over after the ban.
 	regFail(t, m, "user:alice", false)
@@ -210,9 +192,9 @@ func TestRegulatorUnbanAfterBanTime(t *testing.T) {
 func TestRegulatorWindowExpiryResetsCount(t *testing.T) {
 	m, c := newRegTest(t, 100)
 	regFail(t, m, "user:alice", false)
-	c.advance(30 * time.Second)
+	c.Advance(30 * time.Second)
 	regFail(t, m, "user:alice", false)
-	c.advance(30 * time.Second) // the window began at the first failure
+	c.Advance(30 * time.Second) // the window began at the first failure
 	regFail(t, m, "user:alice", false)
 	regFail(t, m, "user:alice", false)
 	regFail(t, m, "user:alice", true)
@@ -243,7 +225,7 @@ func TestRegulatorBoundKeepsBans(t *testing.T) {
 	}
 
 	// Ended windows and bans are swept when a new key fails.
-	c.advance(regTestPolicy.BanTime)
+	c.Advance(regTestPolicy.BanTime)
 	regFail(t, m, "addr:late", false)
 	if n := m.len(); n != 1 {
 		t.Fatalf("after every entry ended, len = %d, want 1", n)
@@ -257,7 +239,7 @@ func TestRegulatorBoundAllBanned(t *testing.T) {
 		for range 3 {
 			m.Attempt(context.Background(), fmt.Sprintf("k%d", i))
 		}
-		c.advance(time.Second)
+		c.Advance(time.Second)
 	}
 	if n := m.len(); n != 3 {
 		t.Fatalf("len = %d, want 3", n)
@@ -307,7 +289,7 @@ func TestRegulatorConcurrent(t *testing.T) {
 					m.Refund(ctx, key)
 				}
 				if i%100 == 0 {
-					c.advance(10 * time.Second)
+					c.Advance(10 * time.Second)
 				}
 			}
 		})
