@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 	})
 	t.Run("concurrent identities", func(t *testing.T) { checkConcurrent(t, base) })
 	t.Run("sessions", func(t *testing.T) { checkSessions(t, h) })
+	t.Run("user sessions", func(t *testing.T) { checkUserSessions(t, h) })
 	t.Run("login form", func(t *testing.T) { checkLoginForm(t, h) })
 	t.Run("cross origin", func(t *testing.T) { checkCrossOrigin(t, h) })
 	t.Run("forward auth", func(t *testing.T) { checkForwardAuth(t, h) })
