@@ -167,8 +167,10 @@ func (m *sessionManager) record(ctx context.Context, x backends.Exchange, s *Ses
 		Created: timeOf(s.IssuedAt), LastSeen: timeOf(s.LastSeen), Expires: timeOf(s.ExpiresAt),
 		Client: client, UserAgent: ua,
 	}
-	if providerSession == "" {
-		// A refresh keeps what the login recorded of the provider.
+	if providerSession == "" && !passwordProvider(s.Provider) {
+		// A refresh keeps what the login recorded of the provider (a
+		// password login has no provider session, so its refresh needs
+		// no read of the index: with Redis, a round trip saved).
 		if recs, err := m.index.List(ctx, s.User); err == nil {
 			for _, old := range recs {
 				if old.ID == s.ID {
