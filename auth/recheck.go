@@ -106,7 +106,7 @@ func (a *Auth) recheckCredentials(ctx context.Context, id *Identity) (*Identity,
 	}
 	groups, sections, err := a.basic.passwords.current(ctx, id.User)
 	switch {
-	case errors.Is(err, errUserGone):
+	case errors.Is(err, errSessionOver):
 		return nil, ErrSessionEnded
 	case err != nil:
 		return id, fmt.Errorf("auth: rechecking %q: %w", id.User, err)

@@ -13,9 +13,9 @@ import (
 // password, it is how sessions learn that their user was removed.
 var ErrUnknownUser = errors.New("auth: unknown user")
 
-// errUserGone is what rightsOf answers for a session whose user has left
+// errSessionOver is what rightsOf answers for a session whose user has left
 // the credential source, or whose login method ended it ([Refresher]).
-var errUserGone = errors.New("auth: the session's user is gone")
+var errSessionOver = errors.New("auth: the session is over at its source")
 
 // passwordProvider reports whether a session or identity of provider
 // began with a password this Auth checked, so that its rights follow the
@@ -28,10 +28,10 @@ func passwordProvider(provider string) bool { return provider == "basic" || prov
 // is RecheckInterval old, or always when fresh is set (a cookie this
 // process had not verified yet). A user no longer in the credential
 // source (or for whom a GroupsFunc answers ErrUnknownUser) gives
-// errUserGone. A session of a [Refresher] is handed to its Refresh when
+// errSessionOver. A session of a [Refresher] is handed to its Refresh when
 // the last reading is RecheckInterval old or there is none (a fresh
 // cookie of a session read here already does not call it: the reading
-// is this process's own); ErrSessionEnded from it gives errUserGone. A
+// is this process's own); ErrSessionEnded from it gives errSessionOver. A
 // source that fails keeps the rights read last, logged, until the next
 // recheck. The *Identity stays the same while the rights do, so requests
 // keep sharing it.
@@ -51,9 +51,9 @@ func (m *sessionManager) rightsOf(ctx context.Context, s *Session, live *liveSes
 	if m.rights != nil && passwordProvider(s.Provider) {
 		groups, sections, err := m.rights.current(ctx, s.User)
 		switch {
-		case errors.Is(err, errUserGone):
+		case errors.Is(err, errSessionOver):
 			live.rights.Store(&sessionRights{id: id, at: now})
-			return nil, errUserGone
+			return nil, errSessionOver
 		case err != nil:
 			m.log.LogAttrs(ctx, slog.LevelError, "authwire: re-reading a session's rights failed; the last ones are kept",
 				slog.String("user", s.User), slog.String("error", err.Error()))
@@ -72,7 +72,7 @@ func (m *sessionManager) refreshAtSource(ctx context.Context, r Refresher, id *I
 	switch {
 	case errors.Is(err, ErrSessionEnded):
 		live.rights.Store(&sessionRights{id: id, at: now})
-		return nil, errUserGone
+		return nil, errSessionOver
 	case err != nil:
 		m.log.LogAttrs(ctx, slog.LevelError, "authwire: refreshing a session at its source failed; its rights are kept until the next try",
 			slog.String("user", id.User), slog.String("provider", id.Provider), slog.String("error", err.Error()))
@@ -83,7 +83,7 @@ func (m *sessionManager) refreshAtSource(ctx context.Context, r Refresher, id *I
 	return id, nil
 }
 
-// current looks user up again in the sources: errUserGone when the user
+// current looks user up again in the sources: errSessionOver when the user
 // has left the credential source (or a group or section function says
 // ErrUnknownUser); otherwise the user's groups and sections now,
 // normalised as an Identity holds them. With a VerifyFunc, which cannot
@@ -92,19 +92,19 @@ func (c *passwordCheck) current(ctx context.Context, user string) (groups, secti
 	if c.creds != nil {
 		c.creds.refresh(ctx)
 		if _, ok := c.creds.src.lookup(user); !ok {
-			return nil, nil, errUserGone
+			return nil, nil, errSessionOver
 		}
 	}
 	raw, err := c.groups.groups(ctx, user)
 	if err != nil {
 		if errors.Is(err, ErrUnknownUser) {
-			return nil, nil, errUserGone
+			return nil, nil, errSessionOver
 		}
 		return nil, nil, err
 	}
 	if sections, err = c.sectionsOf(ctx, user); err != nil {
 		if errors.Is(err, ErrUnknownUser) {
-			return nil, nil, errUserGone
+			return nil, nil, errSessionOver
 		}
 		return nil, nil, err
 	}

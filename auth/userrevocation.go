@@ -71,19 +71,6 @@ func (m *MemoryRevocations) SessionRevoked(_ context.Context, id, user string, i
 	return ok && until.After(now) || uok && u.until.After(now) && !issued.After(u.before), nil
 }
 
-// UserRevokedBefore returns the not-before time RevokeUser set for user
-// and reports whether one is in force. Stores that keep the list
-// elsewhere (auth/boltstore) read their entries through it.
-func (m *MemoryRevocations) UserRevokedBefore(user string) (before, until time.Time, ok bool) {
-	m.mu.RLock()
-	u, ok := m.users[user]
-	m.mu.RUnlock()
-	if !ok || !u.until.After(m.now()) {
-		return time.Time{}, time.Time{}, false
-	}
-	return u.before, u.until, true
-}
-
 // revokedSession asks the configured list whether session s is revoked,
 // by its ID and, when the list can, by a revocation of its user.
 func (m *sessionManager) revokedSession(ctx context.Context, s *Session) (bool, error) {
