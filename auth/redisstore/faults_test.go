@@ -221,17 +221,8 @@ func TestOutageRefusesSessions(t *testing.T) {
 	srv := startRedis(t, persistent...)
 	rdb := srv.Client(t)
 	p := newProcess(t, rdb)
-	status, body, cookies := p.get(t, "alice", "alice-pw", "")
-	var cookie string
-	for _, c := range cookies {
-		if c.Name == auth.DefaultSessionCookie {
-			cookie = c.Value
-		}
-	}
-	if status != 200 || cookie == "" {
-		t.Fatalf("login: %d %q", status, body)
-	}
-	want := body
+	cookie, sid := p.login(t, "alice", "alice-pw")
+	want := "alice " + sid
 
 	srv.Kill()
 	for range 3 {

@@ -171,17 +171,7 @@ func TestProcessesShareSessionsLogoutsAndBans(t *testing.T) {
 		<-watching
 	})
 
-	status, body, cookies := one.get(t, "alice", "alice-pw", "")
-	var cookie string
-	for _, c := range cookies {
-		if c.Name == auth.DefaultSessionCookie {
-			cookie = c.Value
-		}
-	}
-	if status != 200 || cookie == "" {
-		t.Fatalf("login on one: %d %q", status, body)
-	}
-	sid := body[len("alice "):]
+	cookie, sid := one.login(t, "alice", "alice-pw")
 	if cookie != sid {
 		t.Fatalf("the cookie %q is not the session ID %q", cookie, sid)
 	}
@@ -230,7 +220,7 @@ func TestProcessesShareSessionsLogoutsAndBans(t *testing.T) {
 
 	// Redis gone: a session cookie is not trusted, and not cleared.
 	srv.Stop()
-	status, _, cookies = one.get(t, "", "", cookie)
+	status, _, cookies := one.get(t, "", "", cookie)
 	if status != 401 {
 		t.Fatalf("a session with Redis gone: %d", status)
 	}
