@@ -250,13 +250,26 @@ func TestConcurrentFormGuessesCheckAtMostMaxFailures(t *testing.T) {
 	}
 }
 
-// TestBannedAttemptRunsTheSameHash is finding 7: once a user is banned,
-// every attempt, wrong or right, cached or not, still runs one hash of
-// the same password entry (but checks nothing), so a ban does not show in
-// timing.
-func TestBannedAttemptRunsTheSameHash(t *testing.T) {
+// TestBannedAttemptTakesAsLongAsAHash: a refused attempt (banned user,
+// even with a cached right password) checks nothing, and holds a hash
+// slot for as long as the real hashes before it took, without running
+// one; once that figure is a minute old, a refused attempt runs a real
+// hash again and measures it. So a ban does not show in timing, and a
+// flood of banned guesses costs no CPU.
+func TestBannedAttemptTakesAsLongAsAHash(t *testing.T) {
 	a, hashes := raceAuth(t)
 	h := a.Handler()
+	v := a.basic.passwords.creds
+	now := time.Now()
+	var mu sync.Mutex
+	v.times.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	var slept []time.Duration
+	v.sleep = func(d time.Duration) {
+		if n := len(v.slots); n != 1 {
+			t.Errorf("a refused attempt waited holding %d hash slots, want 1", n)
+		}
+		slept = append(slept, d)
+	}
 	send := func(password string, from int) int {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, basicGuess("admin", password, from))
@@ -271,9 +284,13 @@ func TestBannedAttemptRunsTheSameHash(t *testing.T) {
 			t.Fatalf("wrong password %d: %d", i, st)
 		}
 	}
-	checks, before := a.basic.passwords.creds.hashRuns.Load(), hashes.runs.Load()
+	checks, before := v.hashRuns.Load(), hashes.runs.Load()
 	if checks != uint64(racePolicy.MaxFailures)+1 || before != int64(checks) {
 		t.Fatalf("before the ban: %d checks, %d hashes; want %d of each", checks, before, racePolicy.MaxFailures+1)
+	}
+	want, ok := v.times.estimate(v.src.dummy().work())
+	if !ok || want <= 0 {
+		t.Fatalf("after %d real hashes, no hash time is known: %v %v", checks, want, ok)
 	}
 	const banned = 6
 	for i := range banned {
@@ -285,10 +302,32 @@ func TestBannedAttemptRunsTheSameHash(t *testing.T) {
 			t.Fatalf("banned attempt %d: %d, want 401", i, st)
 		}
 	}
-	if n := a.basic.passwords.creds.hashRuns.Load(); n != checks {
+	if n := v.hashRuns.Load(); n != checks {
 		t.Errorf("banned attempts were checked: %d checks, want %d", n, checks)
 	}
-	if n := hashes.runs.Load() - before; n != banned {
-		t.Errorf("%d banned attempts ran %d hashes, want one each, like a checked attempt", banned, n)
+	if n := hashes.runs.Load() - before; n != 0 {
+		t.Errorf("%d banned attempts ran %d hashes, want none while a hash time is known", banned, n)
+	}
+	if len(slept) != banned {
+		t.Fatalf("%d banned attempts held a slot %d times, want once each", banned, len(slept))
+	}
+	for i, d := range slept {
+		if d != want {
+			t.Errorf("banned attempt %d held its slot for %v, want the measured hash time %v", i, d, want)
+		}
+	}
+
+	// A minute on, the figure is stale: the next refused attempt hashes.
+	mu.Lock()
+	now = now.Add(hashTimeFresh)
+	mu.Unlock()
+	if st := send("banned-late", 200); st != 401 {
+		t.Fatalf("late banned attempt: %d", st)
+	}
+	if n := hashes.runs.Load() - before; n != 1 {
+		t.Errorf("with a stale hash time, a banned attempt ran %d hashes, want 1", n)
+	}
+	if _, ok := v.times.estimate(v.src.dummy().work()); !ok {
+		t.Error("the real hash of a refused attempt was not measured")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 )
@@ -17,22 +18,29 @@ import (
 // caps how many hashes run at once, so a burst of logins cannot take every
 // core. An unknown user is checked against the source's dummy, the dearest
 // entry's format and parameters, so the answer takes as long as a wrong
-// password for a real user. A refused (banned) attempt costs the same
-// again: burn does the hash work without the answer.
+// password for a real user. A refused (banned) attempt takes as long
+// again: burn holds a hash slot for as long as a real hash of that cost
+// took lately, mostly without running one.
 type verifier struct {
 	src    credentialSource
 	cache  *verifiedCache
 	flight singleflight.Group
 	burns  singleflight.Group // burn's runs, never shared with verify's
 	slots  chan struct{}
+	times  hashTimes             // how long real hashes took, for burn
+	sleep  func(d time.Duration) // time.Sleep; a test's stand-in
 	log    *slog.Logger
 
-	hashRuns atomic.Uint64 // expensive verify calls actually made
-	burnRuns atomic.Uint64 // expensive hashes run by burn
+	hashRuns  atomic.Uint64 // expensive verify calls actually made
+	burnRuns  atomic.Uint64 // expensive hashes run by burn
+	burnWaits atomic.Uint64 // burns that held a slot without hashing
 }
 
 func newVerifier(src credentialSource, cache *verifiedCache, maxHashes int, log *slog.Logger) *verifier {
-	return &verifier{src: src, cache: cache, slots: make(chan struct{}, maxHashes), log: log}
+	return &verifier{
+		src: src, cache: cache, slots: make(chan struct{}, maxHashes), log: log,
+		times: hashTimes{now: time.Now}, sleep: time.Sleep,
+	}
 }
 
 // verify reports whether password is user's password. It fails only when
@@ -60,7 +68,7 @@ func (v *verifier) verify(ctx context.Context, user, password []byte) (bool, err
 		v.slots <- struct{}{}
 		defer func() { <-v.slots }()
 		v.hashRuns.Add(1)
-		ok := stored.verify([]byte(pw))
+		ok := v.hash(stored, []byte(pw))
 		if ok && known {
 			v.cache.store(k, gen)
 		}
@@ -97,13 +105,27 @@ func (v *verifier) cachedGood(user, password []byte) bool {
 	return known && stored.expensive() && v.cache.hit(v.cache.key(user, password), gen)
 }
 
-// burn does the work that checking password against user's stored
-// password (or the dummy) costs when the verified cache does not answer,
-// and throws the result away: a refused attempt takes as long as a
-// checked one, so timing does not tell a ban from a wrong password. Its
-// hash takes a slot like any other, so refused attempts cannot use more
-// CPU than checked ones may, and concurrent burns of one credential share
-// a run, as verify's do. It returns early when ctx ends.
+// hash runs stored's verify, which the caller holds a slot for, and
+// records how long it took.
+func (v *verifier) hash(stored storedPassword, password []byte) bool {
+	began := time.Now()
+	ok := stored.verify(password)
+	v.times.record(stored.work(), time.Since(began))
+	return ok
+}
+
+// burn spends on a refused attempt what checking password against user's
+// stored password (or the dummy) takes when the verified cache does not
+// answer: a refused attempt takes as long as a checked one, so timing does not tell a ban from a wrong password.
+//
+// It takes a hash slot like a check, so refused attempts queue behind
+// checked ones and each other exactly as checks would, and holds it for
+// as long as a real hash of that cost took within the last minute
+// ([hashTimeFresh]), without running one: a flood of banned guesses
+// costs timers, not CPU, and leaves the cores to the users who have a
+// session. Only when no such figure is at hand does it run the real hash
+// (and measure it). Concurrent burns of one credential share a run, as
+// verify's do. It returns early when ctx ends.
 func (v *verifier) burn(ctx context.Context, user, password []byte) {
 	stored, _ := v.lookup(user)
 	if !stored.expensive() {
@@ -114,8 +136,13 @@ func (v *verifier) burn(ctx context.Context, user, password []byte) {
 	ch := v.burns.DoChan(v.cache.key(user, password).name(), func() (any, error) {
 		v.slots <- struct{}{}
 		defer func() { <-v.slots }()
+		if d, ok := v.times.estimate(stored.work()); ok {
+			v.burnWaits.Add(1)
+			v.sleep(d)
+			return nil, nil
+		}
 		v.burnRuns.Add(1)
-		_ = stored.verify([]byte(pw))
+		_ = v.hash(stored, []byte(pw))
 		return nil, nil
 	})
 	select {
