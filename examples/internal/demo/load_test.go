@@ -1,11 +1,9 @@
 package demo_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,15 +150,9 @@ func TestLoadPasswordFlood(t *testing.T) {
 
 	// The flood, with the users working and three right passwords tried
 	// a third of the way in.
-	fl := newFlooder(base)
-	t.Cleanup(fl.close)
 	cpu0 = demoProc.MustCPU(t)
 	floodBegan := time.Now()
-	floodDone := make(chan struct{})
-	go func() {
-		defer close(floodDone)
-		fl.run(floodFor, floodRate)
-	}()
+	floodDone := startFlood(t, base)
 	probeUsers := []string{"alice", "bob", "carol"}
 	probes := make(chan probeResult, len(probeUsers))
 	probeAt := (floodFor / 3).Round(100 * time.Millisecond)
@@ -188,16 +179,15 @@ func TestLoadPasswordFlood(t *testing.T) {
 		}
 	}()
 	during := users(floodFor)
-	<-floodDone // the last flood request answered
+	fl := <-floodDone // the last flood request answered
 	floodWall := time.Since(floodBegan)
 	floodCPU := demoProc.MustCPU(t) - cpu0
 	close(sampling)
 	<-sampled
 	rssAfter := demoProc.MustRSS(t)
 
-	// After: the flood's connections close, as its sender goes away; the
+	// After: the flood's connections closed as its process ended; the
 	// users again, then quiet until settleFor has passed.
-	fl.close()
 	settleBegan := time.Now()
 	after := users(afterFor)
 	time.Sleep(time.Until(settleBegan.Add(settleFor)))
@@ -239,13 +229,13 @@ func TestLoadPasswordFlood(t *testing.T) {
 		}
 	}
 	fb.Row("wrong Basic passwords sent", fmt.Sprintf("%d in %v from 127.0.0.2-9 (%d users × %d passwords; %d of the users exist)",
-		fl.sent, floodFor, len(floodUsers), len(floodGuesses), existing))
+		fl.Sent, floodFor, len(floodUsers), len(floodGuesses), existing))
 	fb.Row("answers", fl.answers())
-	fb.Row("connections it opened (kept alive until it closed them)", fl.dials.Load())
+	fb.Row("connections it opened (kept alive until it exited)", fl.Dials)
 	for _, p := range []float64{50, 99} {
-		fb.Row(fmt.Sprintf("time to answer, p%v", p), loadtest.Ms(fl.lat.Percentile(p)))
+		fb.Row(fmt.Sprintf("time to answer, p%v", p), loadtest.Ms(fl.Lat.Percentile(p)))
 	}
-	fb.Row("time to answer, max", loadtest.Ms(fl.lat.Max()))
+	fb.Row("time to answer, max", loadtest.Ms(fl.Lat.Max()))
 	for _, user := range probeUsers {
 		pr := probed[user]
 		fb.Row(fmt.Sprintf("%s's right password, from 127.0.0.1, %v in", user, probeAt), fmt.Sprintf("%d in %s", pr.status, loadtest.Ms(pr.took)))
@@ -262,8 +252,11 @@ func TestLoadPasswordFlood(t *testing.T) {
 			t.Errorf("%s: %d of the logged-in users' %d requests failed; the first: %s", name, ph.failed, len(ph.lat)+ph.failed, ph.firstFailure)
 		}
 	}
-	if fl.status[http.StatusUnauthorized] != fl.sent {
-		t.Errorf("of %d flood requests, %d got 401; all answers: %s", fl.sent, fl.status[http.StatusUnauthorized], fl.answers())
+	if fl.err != nil {
+		t.Errorf("the flood's process: %v", fl.err)
+	}
+	if fl.Status[http.StatusUnauthorized] != fl.Sent {
+		t.Errorf("of %d flood requests, %d got 401; all answers: %s", fl.Sent, fl.Status[http.StatusUnauthorized], fl.answers())
 	}
 	// alice and bob are flooded, so their user keys are banned: their
 	// right passwords are refused (alice's from the verified cache, bob's
@@ -367,107 +360,4 @@ func userRequest(c *http.Client, base, cookie, want string) string {
 		return fmt.Sprintf("%d %q %v", res.StatusCode, b, err)
 	}
 	return ""
-}
-
-// flooder sends wrong Basic passwords from 127.0.0.2 to 127.0.0.9, each
-// address with a client of its own, which keeps its connections open
-// until close.
-type flooder struct {
-	base    string
-	clients []*http.Client
-
-	dials atomic.Int64 // connections opened
-
-	mu     sync.Mutex
-	sent   int
-	status map[int]int
-	errs   map[string]int
-	lat    loadtest.Latencies
-}
-
-func newFlooder(base string) *flooder {
-	f := &flooder{base: base, status: map[int]int{}, errs: map[string]int{}}
-	for _, ip := range loadtest.Loopback(2, 9) {
-		dial := loadtest.DialFrom(ip)
-		f.clients = append(f.clients, &http.Client{
-			Transport: &http.Transport{
-				DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-					f.dials.Add(1)
-					return dial(ctx, network, addr)
-				},
-				MaxIdleConnsPerHost: 1024,
-			},
-			Timeout: 2 * time.Minute,
-		})
-	}
-	return f
-}
-
-// close closes the connections the flood left open.
-func (f *flooder) close() {
-	for _, c := range f.clients {
-		c.CloseIdleConnections()
-	}
-}
-
-// run sends rate requests a second for d, on a fixed schedule whatever
-// the answers take (an open loop), and returns once every one is
-// answered. Request i guesses floodGuesses[i/48%4] for floodUsers[i%6]
-// from address i/6%8.
-func (f *flooder) run(d time.Duration, rate int) {
-	var wg sync.WaitGroup
-	began := time.Now()
-	for i := 0; ; i++ {
-		at := time.Duration(i) * time.Second / time.Duration(rate)
-		if at >= d {
-			break
-		}
-		time.Sleep(time.Until(began.Add(at)))
-		user := floodUsers[i%len(floodUsers)]
-		c := f.clients[i/len(floodUsers)%len(f.clients)]
-		pass := floodGuesses[i/(len(floodUsers)*len(f.clients))%len(floodGuesses)]
-		f.mu.Lock()
-		f.sent++
-		f.mu.Unlock()
-		wg.Go(func() { f.send(c, user, pass) })
-	}
-	wg.Wait()
-}
-
-func (f *flooder) send(c *http.Client, user, pass string) {
-	req, err := http.NewRequest("GET", f.base+"/api/whoami", nil)
-	if err != nil {
-		panic(err)
-	}
-	req.SetBasicAuth(user, pass)
-	began := time.Now()
-	res, err := c.Do(req)
-	if err == nil {
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-	}
-	took := time.Since(began)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err != nil {
-		f.errs[err.Error()]++
-		return
-	}
-	f.status[res.StatusCode]++
-	f.lat = append(f.lat, took)
-}
-
-// answers describes how the flood was answered.
-func (f *flooder) answers() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var parts []string
-	for code, n := range f.status {
-		parts = append(parts, fmt.Sprintf("%d × %d", n, code))
-	}
-	for e, n := range f.errs {
-		parts = append(parts, fmt.Sprintf("%d × error %q", n, e))
-	}
-	slices.Sort(parts)
-	return strings.Join(parts, ", ")
 }

@@ -1,9 +1,15 @@
 package demo_test
 
 import (
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if base, ok := os.LookupEnv(floodBaseEnv); ok {
+		os.Exit(runFlood(base))
+	}
+	goleak.VerifyTestMain(m)
+}
