@@ -58,7 +58,7 @@ func (b *basicAuthenticator) Authenticate(x backends.Exchange) (*Identity, error
 	}
 	// A known-good header needs no password check, and so is not
 	// counted by regulation; it is refused only during a ban (it then
-	// takes the full path, which refuses it after the same hash work).
+	// takes the full path, which refuses it after as long as a hash takes).
 	if b.known != nil {
 		if id := b.known[b.knownKey.sumString(h)]; id != nil && b.passwords.unbanned(x, id.User) {
 			return id, nil

@@ -30,8 +30,8 @@ type passwordCheck struct {
 
 // check verifies user and password for the caller of x. It answers
 // ErrBadCredentials for a wrong password, an unknown or empty user, a
-// banned user or address (the same answer, after the same hash work, so
-// a ban reveals nothing), and any failure of an outside source (logged,
+// banned user or address (the same answer, after as long as a hash
+// takes, so a ban reveals nothing), and any failure of an outside source (logged,
 // never with the password).
 func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provider string) (*Identity, error) {
 	// A colon cannot be in a Basic user name, and a form name with one
@@ -71,7 +71,7 @@ func (c *passwordCheck) check(x backends.Exchange, user, password []byte, provid
 // is banned. When the regulator tracks nobody (the usual case), no key is
 // banned, and such a hit costs no regulator call at all.
 //
-// A refused attempt does the hash work of a checked one ([verifier.burn])
+// A refused attempt takes as long as a checked one ([verifier.burn])
 // before it answers.
 func (c *passwordCheck) passes(x backends.Exchange, user, password []byte) bool {
 	ctx := x.Context()
@@ -121,7 +121,7 @@ func (c *passwordCheck) verify(ctx context.Context, user, password []byte) bool 
 	return ok
 }
 
-// burn spends on a refused attempt what checking it would have cost. An
+// burn spends on a refused attempt the time checking it would have taken. An
 // outside check ([WithVerifyFunc]) is never called for a refused attempt,
 // since it may count or lock out on its own, so with one a refused
 // attempt answers at once.
