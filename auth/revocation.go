@@ -81,11 +81,10 @@ func (m *MemoryRevocations) Revoke(_ context.Context, id string, until time.Time
 // Revoked reports whether the session id is revoked and its entry has
 // not yet passed its until time. It never fails.
 func (m *MemoryRevocations) Revoked(_ context.Context, id string) (bool, error) {
-	now := m.now()
 	m.mu.RLock()
 	until, ok := m.until[id]
 	m.mu.RUnlock()
-	return ok && until.After(now), nil
+	return ok && until.After(m.now()), nil
 }
 
 // len returns the number of entries held, including expired ones not yet

@@ -45,13 +45,46 @@ func cookieValue(raw string) (string, bool) {
 	if len(raw) > 1 && raw[0] == '"' && raw[len(raw)-1] == '"' {
 		raw = raw[1 : len(raw)-1]
 	}
-	for i := 0; i < len(raw); i++ {
-		if b := raw[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
-			return "", false
-		}
+	if !validCookieOctets(raw) {
+		return "", false
 	}
 	return raw, true
 }
+
+// validCookieOctets reports whether every byte of s is one net/http lets
+// a cookie value hold: 0x20 to 0x7e, but not '"', ';' or '\\'. It tests
+// eight bytes at a time, since a session cookie is some 350 of them and
+// this runs on every request that carries one.
+func validCookieOctets(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		// Once no byte is 0x80 or more (the first term), no sum carries
+		// into the next byte: b+1 has its top bit set for b = 0x7f, and
+		// b+0x60 has it clear for b below 0x20.
+		bad := (x|(x+ones)|^(x+0x60*ones))&high |
+			zero(x^'"'*ones) | zero(x^';'*ones) | zero(x^'\\'*ones)
+		if bad != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	ones = 0x0101010101010101 // 0x01 in every byte
+	high = 0x8080808080808080 // the top bit of every byte
+)
+
+// zero is non-zero when some byte of v is zero. Borrows can mark the
+// wrong byte, but only above a zero byte, so whether any is marked is
+// exact.
+func zero(v uint64) uint64 { return (v - ones) & ^v & high }
 
 // trimOWS trims the ASCII white space textproto.TrimString trims.
 func trimOWS(s string) string {

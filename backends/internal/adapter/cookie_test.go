@@ -89,3 +89,45 @@ func BenchmarkCookieValue(b *testing.B) {
 		}
 	}
 }
+
+// TestValidCookieOctets checks the eight-at-a-time test against a byte
+// at a time: every byte value at every position of a 16-byte value, next
+// to good bytes and next to bytes that borrow (0x00, 0x01, 0x20).
+func TestValidCookieOctets(t *testing.T) {
+	naive := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	for _, fill := range []byte{'a', 0x20, 0x7e, 0x21, 0x00, 0x01} {
+		for n := range 17 {
+			for pos := range n {
+				for c := range 256 {
+					b := []byte(strings.Repeat(string(rune(fill)), n))
+					b[pos] = byte(c)
+					if got, want := validCookieOctets(string(b)), naive(string(b)); got != want {
+						t.Fatalf("validCookieOctets(%q) = %v, want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzValidCookieOctets(f *testing.F) {
+	f.Add("MTczMzE0NTYwMHxEdi1CQkFFQ18")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := true
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+				want = false
+			}
+		}
+		if got := validCookieOctets(s); got != want {
+			t.Fatalf("validCookieOctets(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
