@@ -159,3 +159,51 @@ func TestBasicStartsSessionsForBrowsersOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedCookieReadAsNetHTTPReadsIt: the session cache is asked with
+// the first session cookie as sent, before its bytes are checked, so a
+// value with a byte a cookie may not hold must never find the cached
+// session of the value it extends, and a bad first cookie must not hide
+// a good later one, exactly as net/http's Request.Cookie reads them.
+func TestCachedCookieReadAsNetHTTPReadsIt(t *testing.T) {
+	srv, _, _ := sessionServer(t)
+	b := newBrowser(t, srv)
+	b.login("viewer", "viewer123", "/")
+	cookie := b.cookie(auth.DefaultSessionCookie)
+	name := auth.DefaultSessionCookie
+	send := func(header string) int {
+		t.Helper()
+		req, err := http.NewRequest("GET", srv.URL+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Cookie", header)
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := send(name + "=" + cookie); st != 200 {
+		t.Fatalf("the cookie itself: %d", st) // and it is cached from here on
+	}
+	for _, tc := range []struct {
+		header string
+		want   int
+	}{
+		{name + "=" + cookie, 200},
+		{name + `="` + cookie + `"`, 200},             // quotes removed, as net/http does
+		{name + "=" + cookie + `\`, 401},              // a byte no cookie may hold
+		{name + "=" + cookie + "é", 401},              // and another
+		{name + "=" + `\` + cookie, 401},              // in front
+		{name + `=bad\; ` + name + "=" + cookie, 200}, // a bad first one hides nothing
+		{name + "=" + cookie + "; " + name + "=other", 200},
+		{name + "=other; " + name + "=" + cookie, 401}, // the first valid one counts
+	} {
+		if st := send(tc.header); st != tc.want {
+			t.Errorf("Cookie: %.60q…: %d, want %d", tc.header, st, tc.want)
+		}
+	}
+}

@@ -54,22 +54,24 @@ type sessionManager struct {
 // [sessionManager.rightsOf]). With a [CookieStore], a cookie seen before
 // is not decoded again: see [sessionCache] for what that keeps exact.
 func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
-	value := x.Cookie(m.cookieName)
-	if value == "" {
-		return nil, ErrNoCredentials
-	}
-	ctx := x.Context()
 	var (
 		tag   keyedDigest
 		entry *cachedSession
 		s     *Session
+		value string
 	)
 	if m.cache != nil {
-		tag = m.cache.tags.sumString(value)
-		if entry = m.cache.get(tag); entry != nil {
+		tag, entry, value = m.cached(x)
+		if entry != nil {
 			s = &entry.session
 		}
+	} else {
+		value = x.Cookie(m.cookieName)
 	}
+	if s == nil && value == "" {
+		return nil, ErrNoCredentials
+	}
+	ctx := x.Context()
 	if s == nil {
 		var err error
 		if s, err = m.store.Load(ctx, value); err != nil {
@@ -126,6 +128,41 @@ func (m *sessionManager) Authenticate(x backends.Exchange) (*Identity, error) {
 		m.refresh(ctx, x, &refreshed, now)
 	}
 	return id, nil
+}
+
+// cached looks the request's session cookie up in the session cache. It
+// returns the cookie's tag and its entry on a hit; on a miss, the cookie
+// value (from Cookie, "" when there is none) and its tag.
+//
+// When the exchange can show the cookie without copying or checking it
+// ([backends.CookiePeeker]), the cache is asked with that first: the
+// cache holds only values that were checked and verified, so a hit is
+// such a value, and a request that carries one pays neither the copy nor
+// the check. On a miss Cookie reads the value, and it is hashed again
+// only if it is not the one peeked at (a later cookie of the name, when
+// the first holds bytes a cookie may not).
+func (m *sessionManager) cached(x backends.Exchange) (keyedDigest, *cachedSession, string) {
+	var tag keyedDigest
+	peeked := ""
+	if p, ok := x.(backends.CookiePeeker); ok {
+		if peeked = p.PeekCookie(m.cookieName); peeked != "" {
+			tag = m.cache.tags.sumString(peeked)
+			if entry := m.cache.get(tag); entry != nil {
+				return tag, entry, ""
+			}
+		}
+	}
+	value := x.Cookie(m.cookieName)
+	if value == "" {
+		return tag, nil, ""
+	}
+	if peeked == "" || value != peeked {
+		tag = m.cache.tags.sumString(value)
+		if entry := m.cache.get(tag); entry != nil {
+			return tag, entry, ""
+		}
+	}
+	return tag, nil, value
 }
 
 // drop forgets a cookie value that no longer names a live session, and

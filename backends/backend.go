@@ -124,6 +124,21 @@ type Exchange interface {
 	Attach(key any, name string, value any)
 }
 
+// CookiePeeker is an optional interface for an [Exchange] that can show a
+// named cookie's value without copying it or checking its bytes. It is
+// for a caller that only looks the value up among values it has seen
+// and checked before: package auth finds a session in its cache with
+// it, and calls Cookie when the cache does not answer.
+type CookiePeeker interface {
+	// PeekCookie returns what Cookie would if the first cookie named
+	// name held only bytes a cookie value may hold: that cookie's value,
+	// or "" when there is none. Unlike Cookie it does not skip a value
+	// with other bytes (a later cookie of the name may be the one Cookie
+	// returns), and the string may share memory with the framework's
+	// request buffers: use it during the call and never keep it.
+	PeekCookie(name string) string
+}
+
 // ContextReplacer is an optional interface for an [Exchange] whose
 // request context starts out as context.Background() and can be replaced
 // outright, as Fiber's c.UserContext() can. When Context returns

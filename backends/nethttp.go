@@ -89,6 +89,9 @@ func (x *httpExchange) HeaderCount(name string) int {
 func (x *httpExchange) Cookie(name string) string {
 	return adapter.CookieValue(x.r.Header["Cookie"], name)
 }
+func (x *httpExchange) PeekCookie(name string) string {
+	return adapter.PeekCookieValue(x.r.Header["Cookie"], name)
+}
 func (x *httpExchange) RemoteAddr() string           { return x.r.RemoteAddr }
 func (x *httpExchange) Host() string                 { return x.r.Host }
 func (x *httpExchange) TLS() bool                    { return x.r.TLS != nil }

@@ -96,6 +96,12 @@ func (x *fiberExchange) Cookie(name string) string {
 	return string(x.c.Context().Request.Header.Cookie(name))
 }
 
+// PeekCookie is Cookie without the copy: fasthttp checks no bytes.
+func (x *fiberExchange) PeekCookie(name string) string {
+	v := x.c.Context().Request.Header.Cookie(name)
+	return unsafe.String(unsafe.SliceData(v), len(v))
+}
+
 // RemoteAddr is the peer's address as net.Addr.String formats it, built
 // with one allocation instead of net.TCPAddr.String's two.
 func (x *fiberExchange) RemoteAddr() string {

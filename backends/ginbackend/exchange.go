@@ -44,6 +44,9 @@ func (x *ginExchange) HeaderCount(name string) int {
 func (x *ginExchange) Cookie(name string) string {
 	return adapter.CookieValue(x.c.Request.Header["Cookie"], name)
 }
+func (x *ginExchange) PeekCookie(name string) string {
+	return adapter.PeekCookieValue(x.c.Request.Header["Cookie"], name)
+}
 func (x *ginExchange) RemoteAddr() string           { return x.c.Request.RemoteAddr }
 func (x *ginExchange) Host() string                 { return x.c.Request.Host }
 func (x *ginExchange) TLS() bool                    { return x.c.Request.TLS != nil }

@@ -13,6 +13,19 @@ const maxCookies = 3000
 // cookies) without allocating: the value is a substring of a header line,
 // which is safe to keep. name must be a valid cookie name.
 func CookieValue(lines []string, name string) string {
+	return findCookie(lines, name, true)
+}
+
+// PeekCookieValue is [CookieValue] without the check of the value's
+// bytes: it returns the first cookie named name, with one pair of
+// surrounding double quotes removed, even when net/http would skip it
+// for a byte a cookie value may not hold and read a later one.
+func PeekCookieValue(lines []string, name string) string {
+	return findCookie(lines, name, false)
+}
+
+// findCookie is CookieValue, or PeekCookieValue when check is false.
+func findCookie(lines []string, name string, check bool) string {
 	if len(lines) == 0 {
 		return ""
 	}
@@ -31,7 +44,8 @@ func CookieValue(lines []string, name string) string {
 			if trimOWS(k) != name {
 				continue
 			}
-			if v, ok := cookieValue(v); ok {
+			v = unquoteCookie(v)
+			if !check || validCookieOctets(v) {
 				return v
 			}
 		}
@@ -39,16 +53,12 @@ func CookieValue(lines []string, name string) string {
 	return ""
 }
 
-// cookieValue strips one pair of surrounding double quotes from raw and
-// reports whether what is left is a valid cookie value.
-func cookieValue(raw string) (string, bool) {
+// unquoteCookie strips one pair of surrounding double quotes from raw.
+func unquoteCookie(raw string) string {
 	if len(raw) > 1 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-		raw = raw[1 : len(raw)-1]
+		return raw[1 : len(raw)-1]
 	}
-	if !validCookieOctets(raw) {
-		return "", false
-	}
-	return raw, true
+	return raw
 }
 
 // validCookieOctets reports whether every byte of s is one net/http lets

@@ -64,10 +64,39 @@ func FuzzCookieValue(f *testing.F) {
 		if b != "" {
 			lines = append(lines, b)
 		}
-		if got, want := CookieValue(lines, "s"), netHTTPCookie(lines, "s"); got != want {
+		got, want := CookieValue(lines, "s"), netHTTPCookie(lines, "s")
+		if got != want {
 			t.Fatalf("CookieValue(%q) = %q, net/http reads %q", lines, got, want)
 		}
+		// What PeekCookieValue shows is what net/http reads whenever
+		// its bytes are valid, and nothing only when net/http reads
+		// nothing.
+		peek := PeekCookieValue(lines, "s")
+		if validCookieOctets(peek) && peek != want {
+			t.Fatalf("PeekCookieValue(%q) = %q, a valid value, but net/http reads %q", lines, peek, want)
+		}
 	})
+}
+
+// TestPeekCookieValue: the first cookie of the name, checked or not.
+func TestPeekCookieValue(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"a=1; s=abc; b=2"}, "abc"},
+		{[]string{`s="quoted"`}, "quoted"},
+		{[]string{"s=bad value\\; s=good"}, "bad value\\"},
+		{[]string{"s=é; s=ascii"}, "é"},
+		{[]string{"a=1", "s=second-line"}, "second-line"},
+		{[]string{"xs=prefix; sx=suffix"}, ""},
+		{[]string{"s=v" + strings.Repeat("; x=1", 3000)}, ""}, // past net/http's limit
+	} {
+		if got := PeekCookieValue(tc.lines, "s"); got != tc.want {
+			t.Errorf("PeekCookieValue(%q) = %q, want %q", tc.lines, got, tc.want)
+		}
+	}
 }
 
 func netHTTPCookie(lines []string, name string) string {
