@@ -111,14 +111,22 @@ func expires(t time.Time) string {
 
 // WhoAmI is the body of GET /api/whoami: the caller's user, groups,
 // sections and provider.
-func WhoAmI(id *auth.Identity) map[string]any {
-	groups := id.Groups
-	if groups == nil {
-		groups = []string{}
+func WhoAmI(id *auth.Identity) Caller {
+	c := Caller{User: id.User, Groups: id.Groups, Sections: id.Sections, Provider: id.Provider}
+	if c.Groups == nil {
+		c.Groups = []string{}
 	}
-	sections := id.Sections
-	if sections == nil {
-		sections = []string{}
+	if c.Sections == nil {
+		c.Sections = []string{}
 	}
-	return map[string]any{"user": id.User, "groups": groups, "sections": sections, "provider": id.Provider}
+	return c
+}
+
+// Caller is the body of /api/whoami: who the caller is. Its fields are in
+// the order of their names, as a map's would be, and are never null.
+type Caller struct {
+	Groups   []string `json:"groups"`
+	Provider string   `json:"provider"`
+	Sections []string `json:"sections"`
+	User     string   `json:"user"`
 }
