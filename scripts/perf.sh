@@ -107,7 +107,7 @@ bench() {
 	echo "Made by scripts/perf.sh on $(date -u '+%Y-%m-%d %H:%M UTC'): ${model:-unknown CPU}, $(nproc) cores, $(go version | awk '{ print $3, $4 }'), authwire $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)')."
 	echo
 	if [ "$only" != load ]; then
-		bench "The guard against the framework built-ins, and sessions" 'Guard|SessionCookie|Gin|Fiber|HTTP' ./auth ./backends
+		bench "The guard against the framework built-ins, and sessions" 'Guard|SessionCookie|SessionCheck|Gin|Fiber|HTTP' ./auth ./backends
 		bench "WebSockets against raw coder/websocket" . ./ws
 		bench "Callbacks" . ./callbacks
 	fi
