@@ -3,6 +3,7 @@ package oidclogin_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -150,9 +151,10 @@ func TestHydraBackchannel(t *testing.T) {
 // countingTransport counts the POSTs it carries to paths ending in
 // /oauth2/token.
 type countingTransport struct {
-	base  *http.Transport
-	mu    sync.Mutex
-	posts int
+	base    *http.Transport
+	mu      sync.Mutex
+	posts   int
+	revokes []int // the statuses of the revocation endpoint's answers
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -161,7 +163,23 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.posts++
 		c.mu.Unlock()
 	}
-	return c.base.RoundTrip(r)
+	res, err := c.base.RoundTrip(r)
+	if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/oauth2/revoke") {
+		c.mu.Lock()
+		status := 0
+		if err == nil {
+			status = res.StatusCode
+		}
+		c.revokes = append(c.revokes, status)
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+func (c *countingTransport) revocations() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.revokes)
 }
 
 func (c *countingTransport) count() int {
@@ -206,5 +224,17 @@ func TestHydraRefresh(t *testing.T) {
 	}
 	if g := groupsOf(t, b, app.URL); g != http.StatusText(http.StatusUnauthorized) || tokens.count() != 3 {
 		t.Fatalf("after the refused refresh: %q, %d token requests", g, tokens.count())
+	}
+
+	// A new login, and its logout revokes its refresh token at Hydra's
+	// revocation_endpoint, which takes the client's Basic credentials.
+	if last, status, body := b.walk(app.URL+"/private", ""); last != app.URL+"/private" || status != 200 || body != "hydra:alice" {
+		t.Fatalf("second login: ended at %s with %d %q", last, status, body)
+	}
+	if status, _ := b.logout(app.URL); status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", status)
+	}
+	if got := tokens.revocations(); !slices.Equal(got, []int{http.StatusOK}) {
+		t.Fatalf("revocation requests at logout answered %v, want one 200", got)
 	}
 }

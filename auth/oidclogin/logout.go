@@ -63,13 +63,16 @@ func (p *Provider) tokenCookieWith(value string, maxAge int) *http.Cookie {
 
 // EndSession implements [auth.SessionEnder]: logout calls it for a
 // session of this provider once the session is revoked here. It forgets
-// the session's refresh token, clears the ID token cookie and returns the provider's end_session_endpoint
+// the session's refresh token, revokes it at the provider when the
+// provider advertises a revocation_endpoint (RFC 7009; see
+// [Provider.revokeRefreshToken]), clears the ID token cookie and returns the provider's end_session_endpoint
 // with client_id, id_token_hint (the session's ID token, when it was
 // kept) and post_logout_redirect_uri (Config.PostLogoutRedirectURL, when
 // set), or "" when the provider advertises no end_session_endpoint or
 // cannot be reached, in which case the logout ends here alone.
 func (p *Provider) EndSession(x backends.Exchange, id *auth.Identity) string {
 	ctx := x.Context()
+	tokens, _ := p.loadTokens(ctx, id.SessionID) // nil without a refresh token
 	p.forgetTokens(x, id)
 	sealed := x.Cookie(p.tokenCookie)
 	x.SetCookie(p.tokenCookieWith("", -1))
@@ -78,6 +81,9 @@ func (p *Provider) EndSession(x backends.Exchange, id *auth.Identity) string {
 		p.sessions.Logger().LogAttrs(ctx, slog.LevelWarn, "authwire: the OIDC provider cannot be reached; the session ended here only",
 			slog.String("provider", p.cfg.Name), slog.String("error", err.Error()))
 		return ""
+	}
+	if tokens != nil && tokens.Refresh != "" {
+		p.revokeRefreshToken(ctx, meta, tokens.Refresh)
 	}
 	if meta.endSession == "" {
 		return ""

@@ -418,6 +418,7 @@ type metadata struct {
 	// optional there, and checked by verifyLogoutToken when present.
 	logoutVerifier *oidc.IDTokenVerifier
 	endSession     string // end_session_endpoint, or "" when it advertises none
+	revocation     string // revocation_endpoint (RFC 7009), or "" when it advertises none
 }
 
 // provider returns the provider's metadata, fetching the discovery
@@ -437,6 +438,7 @@ func (p *Provider) provider(ctx context.Context) (*metadata, error) {
 	}
 	var extra struct {
 		EndSession string `json:"end_session_endpoint"`
+		Revocation string `json:"revocation_endpoint"`
 	}
 	if err := op.Claims(&extra); err != nil {
 		return nil, err
@@ -446,8 +448,14 @@ func (p *Provider) provider(ctx context.Context) (*metadata, error) {
 			slog.String("provider", p.cfg.Name), slog.String("end_session_endpoint", extra.EndSession))
 		extra.EndSession = ""
 	}
+	if extra.Revocation != "" && !providerURL(extra.Revocation) {
+		p.sessions.Logger().LogAttrs(ctx, slog.LevelWarn, "authwire: the OIDC provider's revocation_endpoint is not an https URL; logout will not revoke refresh tokens there",
+			slog.String("provider", p.cfg.Name), slog.String("revocation_endpoint", extra.Revocation))
+		extra.Revocation = ""
+	}
 	p.meta = &metadata{
 		endSession: extra.EndSession,
+		revocation: extra.Revocation,
 		oauth: &oauth2.Config{
 			ClientID:     p.cfg.ClientID,
 			ClientSecret: p.cfg.ClientSecret,

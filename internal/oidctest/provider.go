@@ -59,6 +59,7 @@ type Provider struct {
 	// refreshTokens are the live refresh tokens, each with its login.
 	refreshTokens map[string]idpCode
 	refreshes     int // refresh grants asked for
+	revocations   int // live refresh tokens revoked at /revoke
 	refreshFails  int // the status refresh grants fail with; 0 none
 }
 
@@ -88,6 +89,7 @@ func New(t testing.TB) *Provider {
 	mux.HandleFunc("GET /jwks", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("POST /revoke", p.revoke)
 	mux.HandleFunc("/logout", p.endSession)
 	p.srv = httptest.NewServer(mux)
 	p.URL = p.srv.URL
@@ -191,6 +193,45 @@ func (p *Provider) RevokeRefreshTokens() {
 	clear(p.refreshTokens)
 }
 
+// RevokedRefreshTokens returns how many live refresh tokens the
+// revocation endpoint (RFC 7009) has revoked. A revoked token redeems
+// nothing after.
+func (p *Provider) RevokedRefreshTokens() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.revocations
+}
+
+// revoke is the revocation endpoint (RFC 7009): the client as at the
+// token endpoint (Basic with form-encoded parts, or the form), the token
+// in the form. It answers 200 for any token, known or not, as the RFC
+// says.
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if ok {
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+	} else {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id != p.ClientID || secret != p.ClientSecret {
+		tokenError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if tok := r.PostForm.Get("token"); tok != "" {
+		if _, live := p.refreshTokens[tok]; live {
+			delete(p.refreshTokens, tok)
+			p.revocations++
+		}
+	}
+}
+
 // FailRefreshes makes refresh grants fail with status (a 5xx, as a
 // provider in trouble answers) without using up their refresh tokens;
 // 0 lets them succeed again.
@@ -223,6 +264,7 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 		"token_endpoint":                        p.URL + "/token",
 		"jwks_uri":                              p.URL + "/jwks",
 		"end_session_endpoint":                  p.URL + "/logout",
+		"revocation_endpoint":                   p.URL + "/revoke",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
