@@ -16,6 +16,10 @@
 //
 //	auth.SessionConfig{Keys: keys, Store: st.Sessions(boltstore.SessionsConfig{}), Revocations: st}
 //
+// and [Store.OIDCTokens] keeps auth/oidclogin's refresh tokens there
+// (oidclogin.Config.TokenStore), so that sessions go on refreshing after
+// a restart.
+//
 // bbolt (go.etcd.io/bbolt, the store etcd keeps its data in) is one file,
 // pure Go, with transactions that are on disk (fsync) when they commit: a
 // Revoke or a session's Save returns only once it would survive a crash,
@@ -114,6 +118,9 @@ func (s *Store) load() error {
 			return err
 		}
 		if err := checkSessions(tx); err != nil {
+			return err
+		}
+		if err := checkTokens(tx, now); err != nil {
 			return err
 		}
 		_, err := sweep(tx, now, 0)

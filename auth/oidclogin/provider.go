@@ -253,10 +253,11 @@ type Config struct {
 	// whose tokens a process does not know lives there as a session
 	// without a refresh token does (SessionConfig.Lifetime). With several
 	// processes, or to keep refreshing across restarts, give a shared,
-	// lasting store, such as auth/redisstore's Store.OIDCTokens; one that
-	// is also a RefreshLocker (that one is) refreshes each session once
-	// across the processes, as a provider that rotates refresh tokens
-	// needs.
+	// lasting store, such as auth/redisstore's Store.OIDCTokens (or, for
+	// restarts on one machine, auth/boltstore's Store.OIDCTokens); one
+	// that is also a RefreshLocker (Redis's is) refreshes each session
+	// once across the processes, as a provider that rotates refresh
+	// tokens needs.
 	TokenStore TokenStore
 }
 
