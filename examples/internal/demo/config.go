@@ -215,8 +215,19 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 		opts = append(opts, auth.WithTrustedProxies(proxies...))
 	}
 	opts = append(opts, auth.WithForwardAuth(auth.ForwardAuthConfig{}))
+	// What OIDC refreshes need is kept where the sessions are: in the
+	// state file on one machine, in Redis across several (which also
+	// shares the back-channel logout tokens taken).
+	var oidcStores func(*oidclogin.Config)
+	if cfg.Redis != nil {
+		oidcStores = func(c *oidclogin.Config) {
+			c.TokenStore, c.ReplayCache = cfg.Redis.OIDCTokens(), cfg.Redis.OIDCReplays()
+		}
+	} else if file, ok := sessions.Revocations.(*boltstore.Store); ok {
+		oidcStores = func(c *oidclogin.Config) { c.TokenStore = file.OIDCTokens() }
+	}
 	for _, p := range [...][2]string{{"OIDC_", "oidc"}, {"OIDC2_", "oidc2"}} {
-		if o := oidcProvider(getenv, p[0], p[1]); o != nil {
+		if o := oidcProvider(getenv, p[0], p[1], oidcStores); o != nil {
 			opts = append(opts, o)
 			cfg.oidc = true
 		}
@@ -247,7 +258,7 @@ func Load(getenv func(string) string, stdout io.Writer) (cfg Config, err error) 
 // oidcProvider is the OpenID Connect provider the variables starting
 // with prefix describe, named name unless <prefix>NAME says otherwise, or
 // nil when <prefix>ISSUER is not set.
-func oidcProvider(getenv func(string) string, prefix, name string) auth.Option {
+func oidcProvider(getenv func(string) string, prefix, name string, stores func(*oidclogin.Config)) auth.Option {
 	issuer := getenv(prefix + "ISSUER")
 	if issuer == "" {
 		return nil
@@ -255,7 +266,7 @@ func oidcProvider(getenv func(string) string, prefix, name string) auth.Option {
 	if n := getenv(prefix + "NAME"); n != "" {
 		name = n
 	}
-	return auth.WithLoginMethod(oidclogin.New(oidclogin.Config{
+	c := oidclogin.Config{
 		Name:                  name,
 		Label:                 getenv(prefix + "LABEL"),
 		Issuer:                issuer,
@@ -263,7 +274,12 @@ func oidcProvider(getenv func(string) string, prefix, name string) auth.Option {
 		ClientSecret:          getenv(prefix + "CLIENT_SECRET"),
 		RedirectURL:           getenv(prefix + "REDIRECT_URL"),
 		PostLogoutRedirectURL: getenv(prefix + "POST_LOGOUT_REDIRECT_URL"),
-	}))
+		Scopes:                commaList(getenv(prefix + "SCOPES")),
+	}
+	if stores != nil {
+		stores(&c)
+	}
+	return auth.WithLoginMethod(oidclogin.New(c))
 }
 
 // stateDir returns the directory the demo keeps its state in: STATE_DIR,

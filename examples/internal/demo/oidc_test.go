@@ -17,7 +17,8 @@ import (
 // (OIDC_* and OIDC2_* variables) and logs a browser in through each:
 // from its link on the login page, to the provider, back to its callback
 // and on to the dashboard as alice of that provider; then the
-// dashboard's logout button ends the session here and at the provider.
+// dashboard's logout button ends the session here and at the provider
+// (and revokes the refresh token that OIDC_SCOPES's offline_access got).
 func TestDemoOIDC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
@@ -28,6 +29,7 @@ func TestDemoOIDC(t *testing.T) {
 	base := start(t, exe, "ADDR="+addr, "INSECURE_COOKIES=1",
 		"OIDC_ISSUER="+p.URL, "OIDC_CLIENT_ID="+p.ClientID, "OIDC_CLIENT_SECRET="+p.ClientSecret,
 		"OIDC_REDIRECT_URL=http://"+addr+"/oidc/callback", "OIDC_POST_LOGOUT_REDIRECT_URL=http://"+addr+"/login",
+		"OIDC_SCOPES=profile,email,offline_access",
 		"OIDC2_ISSUER="+p2.URL, "OIDC2_CLIENT_ID="+p2.ClientID, "OIDC2_CLIENT_SECRET="+p2.ClientSecret,
 		"OIDC2_REDIRECT_URL=http://"+addr+"/oidc/partner/callback", "OIDC2_NAME=partner", "OIDC2_LABEL=Partner")
 
@@ -35,9 +37,10 @@ func TestDemoOIDC(t *testing.T) {
 		label, user, provider string
 		idp                   *oidctest.Provider
 		afterLogout           string // post_logout_redirect_uri
+		revoked               int    // refresh tokens revoked at logout
 	}{
-		{"single sign-on", "oidc:alice", "oidc", p, "http://" + addr + "/login"},
-		{"Partner", "partner:alice", "partner", p2, ""},
+		{"single sign-on", "oidc:alice", "oidc", p, "http://" + addr + "/login", 1}, // OIDC_SCOPES asks for one
+		{"Partner", "partner:alice", "partner", p2, "", 0},
 	} {
 		t.Run(tc.provider, func(t *testing.T) {
 			jar, _ := cookiejar.New(nil)
@@ -96,6 +99,9 @@ func TestDemoOIDC(t *testing.T) {
 			}
 			if len(tc.idp.Logouts()) != 0 {
 				t.Fatal("the provider saw the logout before the browser went there")
+			}
+			if n := tc.idp.RevokedRefreshTokens(); n != tc.revoked {
+				t.Fatalf("logout revoked %d refresh tokens at the provider, want %d", n, tc.revoked)
 			}
 			if tc.afterLogout != "" {
 				step("provider's logout", end.String(), http.StatusFound)
