@@ -437,3 +437,46 @@ func mustRefuseDamage(t *testing.T, original []byte, damage func(*bolt.Tx) error
 	}
 	t.Log(err)
 }
+
+// TestRevokeUserDeletesTheFileSessions: RevokeUser deletes from the file
+// the user's sessions the index lists that were issued by then, and
+// leaves a later one of the user's and another user's.
+func TestRevokeUserDeletesTheFileSessions(t *testing.T) {
+	clock := testclock.New(start)
+	s := openAt(t, filepath.Join(t.TempDir(), "authwire.db"), clock)
+	ss := s.Sessions(SessionsConfig{IdleTimeout: time.Hour})
+	ctx := context.Background()
+	cookies := map[byte]string{}
+	save := func(n byte, user string) {
+		t.Helper()
+		sess := newSession(n, user, clock.Now(), 12*time.Hour)
+		c, err := ss.Save(ctx, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookies[n] = c
+		rec := auth.SessionRecord{ID: sess.ID, User: user, Provider: "form", Created: clock.Now(), LastSeen: clock.Now(), Expires: clock.Now().Add(12 * time.Hour)}
+		if err := s.Put(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(1, "alice")
+	save(2, "alice")
+	save(3, "bob")
+	clock.Advance(time.Minute)
+	revokedAt := clock.Now()
+	clock.Advance(time.Minute)
+	save(4, "alice") // after the revocation's "not before"
+	if err := s.RevokeUser(ctx, "alice", revokedAt, revokedAt.Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := entries(t, s); got != [3]int{2, 2, 2} {
+		t.Fatalf("after RevokeUser: %v sessions, references, deadlines; want 2 of each", got)
+	}
+	for n, want := range map[byte]bool{1: false, 2: false, 3: true, 4: true} {
+		sess, err := ss.Load(ctx, cookies[n])
+		if got := err == nil && sess != nil; got != want {
+			t.Errorf("session %d after RevokeUser: loaded=%v (%v), want %v", n, got, err, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -25,6 +26,12 @@ var _ auth.UserRevocationList = (*Store)(nil)
 // it returns once the entry would survive a crash, and on an error the
 // sessions are revoked in memory anyway. An until already past records
 // nothing; an empty user is an error.
+//
+// The user's sessions that the file keeps ([Store.Sessions]) and that
+// its index lists ([Store.Put], which auth does at every login when the
+// Store is the index), issued at or before before, are deleted in the
+// same transaction: they are refused from then on anyway, and need not
+// wait in the file for their deadline.
 func (s *Store) RevokeUser(ctx context.Context, user string, before, until time.Time) error {
 	if user == "" {
 		return errors.New("boltstore: cannot revoke the sessions of an empty user name")
@@ -32,6 +39,7 @@ func (s *Store) RevokeUser(ctx context.Context, user string, before, until time.
 	if !until.After(s.now()) {
 		return nil
 	}
+	var deleted []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(userRevocationsBucket)
 		nb, nu := before, until
@@ -50,8 +58,14 @@ func (s *Store) RevokeUser(ctx context.Context, user string, before, until time.
 		var v [16]byte
 		binary.BigEndian.PutUint64(v[:8], uint64(nb.UnixNano()))
 		binary.BigEndian.PutUint64(v[8:], uint64(nu.UnixNano()))
-		return b.Put([]byte(user), v[:])
+		if err := b.Put([]byte(user), v[:]); err != nil {
+			return err
+		}
+		var err error
+		deleted, err = deleteUserSessions(tx, user, nb)
+		return err
 	})
+	s.refs.forget(deleted...)
 	if merr := s.mem.RevokeUser(ctx, user, before, until); merr != nil {
 		return merr
 	}
@@ -59,6 +73,37 @@ func (s *Store) RevokeUser(ctx context.Context, user string, before, until time.
 		return fmt.Errorf("boltstore: writing a user's revocation: %w", err)
 	}
 	return nil
+}
+
+// deleteUserSessions deletes the server-side sessions of user issued at
+// or before before that the index lists, and returns their IDs.
+func deleteUserSessions(tx *bolt.Tx, user string, before time.Time) ([]string, error) {
+	records, err := userRecords(tx, user)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for _, r := range records {
+		v := tx.Bucket(sessionsBucket).Get([]byte(r.ID))
+		if len(v) <= headerLen {
+			continue // not a session the file keeps (a cookie store's, say)
+		}
+		var sess struct {
+			User   string `json:"u"`
+			Issued int64  `json:"ia"`
+		}
+		if err := json.Unmarshal(v[headerLen:], &sess); err != nil {
+			return nil, fmt.Errorf("%w: a session record that is not JSON", ErrCorrupt)
+		}
+		if sess.User != user || time.Unix(sess.Issued, 0).After(before) {
+			continue
+		}
+		if err := deleteSession(tx, r.ID); err != nil {
+			return nil, err
+		}
+		deleted = append(deleted, r.ID)
+	}
+	return deleted, nil
 }
 
 // SessionRevoked reports, from memory, whether the session with ID id of
