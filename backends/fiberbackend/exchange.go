@@ -92,14 +92,36 @@ func (x *fiberExchange) peek(name string) ([]byte, int) {
 func (x *fiberExchange) reset(c *fiber.Ctx) {
 	x.c, x.peeked, x.first, x.count = c, "", nil, 0
 }
+// Cookie returns the first cookie named name whose value net/http would
+// read, copied: fasthttp keeps values with any bytes, and its own Cookie
+// returns the first of the name even when net/http would skip it for a
+// later one.
 func (x *fiberExchange) Cookie(name string) string {
-	return string(x.c.Context().Request.Header.Cookie(name))
+	return string(x.firstCookie(name, true))
 }
 
-// PeekCookie is Cookie without the copy: fasthttp checks no bytes.
+// PeekCookie is the first cookie named name, unchecked and not copied.
 func (x *fiberExchange) PeekCookie(name string) string {
-	v := x.c.Context().Request.Header.Cookie(name)
+	v := x.firstCookie(name, false)
 	return unsafe.String(unsafe.SliceData(v), len(v))
+}
+
+// firstCookie returns the value of the first cookie named name, as
+// fasthttp parsed it (blanks trimmed, one pair of double quotes removed),
+// skipping, when check is set, values with bytes a cookie value may not
+// hold. It aliases fasthttp's buffers.
+func (x *fiberExchange) firstCookie(name string, check bool) []byte {
+	var found []byte
+	done := false
+	x.c.Context().Request.Header.VisitAllCookie(func(k, v []byte) {
+		if done || string(k) != name {
+			return
+		}
+		if !check || adapter.ValidCookieValue(unsafe.String(unsafe.SliceData(v), len(v))) {
+			found, done = v, true
+		}
+	})
+	return found
 }
 
 // RemoteAddr is the peer's address as net.Addr.String formats it, built

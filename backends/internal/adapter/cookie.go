@@ -61,6 +61,12 @@ func unquoteCookie(raw string) string {
 	return raw
 }
 
+// ValidCookieValue reports whether v, with any surrounding double quotes
+// already removed, is a cookie value net/http would read: a Cookie
+// method of an adapter whose framework parses cookies itself (Fiber's
+// fasthttp keeps any bytes) uses it to skip the values net/http skips.
+func ValidCookieValue(v string) bool { return validCookieOctets(v) }
+
 // validCookieOctets reports whether every byte of s is one net/http lets
 // a cookie value hold: 0x20 to 0x7e, but not '"', ';' or '\\'. It tests
 // eight bytes at a time, since a session cookie is some 350 of them and
