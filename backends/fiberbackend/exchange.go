@@ -92,6 +92,7 @@ func (x *fiberExchange) peek(name string) ([]byte, int) {
 func (x *fiberExchange) reset(c *fiber.Ctx) {
 	x.c, x.peeked, x.first, x.count = c, "", nil, 0
 }
+
 // Cookie returns the first cookie named name whose value net/http would
 // read, copied: fasthttp keeps values with any bytes, and its own Cookie
 // returns the first of the name even when net/http would skip it for a
