@@ -31,9 +31,7 @@ type verifier struct {
 	sleep  func(d time.Duration) // time.Sleep; a test's stand-in
 	log    *slog.Logger
 
-	hashRuns  atomic.Uint64 // expensive verify calls actually made
-	burnRuns  atomic.Uint64 // expensive hashes run by burn
-	burnWaits atomic.Uint64 // burns that held a slot without hashing
+	hashRuns atomic.Uint64 // expensive verify calls actually made
 }
 
 func newVerifier(src credentialSource, cache *verifiedCache, maxHashes int, log *slog.Logger) *verifier {
@@ -137,11 +135,9 @@ func (v *verifier) burn(ctx context.Context, user, password []byte) {
 		v.slots <- struct{}{}
 		defer func() { <-v.slots }()
 		if d, ok := v.times.estimate(stored.work()); ok {
-			v.burnWaits.Add(1)
 			v.sleep(d)
 			return nil, nil
 		}
-		v.burnRuns.Add(1)
 		_ = v.hash(stored, []byte(pw))
 		return nil, nil
 	})
