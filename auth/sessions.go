@@ -145,18 +145,22 @@ func (m *sessionManager) cached(x backends.Exchange) (keyedDigest, *cachedSessio
 	var tag keyedDigest
 	peeked := ""
 	if p, ok := x.(backends.CookiePeeker); ok {
-		if peeked = p.PeekCookie(m.cookieName); peeked != "" {
-			tag = m.cache.tags.sumString(peeked)
-			if entry := m.cache.get(tag); entry != nil {
-				return tag, entry, ""
-			}
+		if peeked = p.PeekCookie(m.cookieName); peeked == "" {
+			// No cookie of the name, or an empty first one: Cookie
+			// would answer "" too, so a request without a session
+			// cookie reads the header once.
+			return tag, nil, ""
+		}
+		tag = m.cache.tags.sumString(peeked)
+		if entry := m.cache.get(tag); entry != nil {
+			return tag, entry, ""
 		}
 	}
 	value := x.Cookie(m.cookieName)
 	if value == "" {
 		return tag, nil, ""
 	}
-	if peeked == "" || value != peeked {
+	if value != peeked {
 		tag = m.cache.tags.sumString(value)
 		if entry := m.cache.get(tag); entry != nil {
 			return tag, entry, ""

@@ -135,7 +135,9 @@ type CookiePeeker interface {
 	// or "" when there is none. Unlike Cookie it does not skip a value
 	// with other bytes (a later cookie of the name may be the one Cookie
 	// returns), and the string may share memory with the framework's
-	// request buffers: use it during the call and never keep it.
+	// request buffers: use it during the call and never keep it. It
+	// returns "" exactly when Cookie does too (no cookie of the name, or
+	// an empty first one), so a caller need not ask Cookie then.
 	PeekCookie(name string) string
 }
 
