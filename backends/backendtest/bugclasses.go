@@ -100,6 +100,7 @@ func checkBugClasses(t *testing.T, h Harness) {
 		for i, cookie := range []string{
 			"a=1; " + name + "=" + good + "; b=2",
 			"  " + name + "=" + good + " ;x=1",
+			"a=1;\t" + name + "=" + good + "\t; b=2",
 			name + `="` + good + `"`,
 			name + "=" + good + "; " + name + "=stale",
 			// A first cookie of the name holding a byte no cookie value

@@ -98,28 +98,28 @@ func (x *fiberExchange) reset(c *fiber.Ctx) {
 // returns the first of the name even when net/http would skip it for a
 // later one.
 func (x *fiberExchange) Cookie(name string) string {
-	return string(x.firstCookie(name, true))
+	return strings.Clone(x.firstCookie(name, true))
 }
 
 // PeekCookie is the first cookie named name, unchecked and not copied.
 func (x *fiberExchange) PeekCookie(name string) string {
-	v := x.firstCookie(name, false)
-	return unsafe.String(unsafe.SliceData(v), len(v))
+	return x.firstCookie(name, false)
 }
 
-// firstCookie returns the value of the first cookie named name, as
-// fasthttp parsed it (blanks trimmed, one pair of double quotes removed),
-// skipping, when check is set, values with bytes a cookie value may not
-// hold. It aliases fasthttp's buffers.
-func (x *fiberExchange) firstCookie(name string, check bool) []byte {
-	var found []byte
+// firstCookie returns the value of the first cookie named name, read as
+// net/http reads it from what fasthttp parsed (white space trimmed, one
+// pair of double quotes removed), skipping, when check is set, values
+// with bytes a cookie value may not hold. It aliases fasthttp's buffers.
+func (x *fiberExchange) firstCookie(name string, check bool) string {
+	var found string
 	done := false
 	x.c.Context().Request.Header.VisitAllCookie(func(k, v []byte) {
-		if done || string(k) != name {
+		if done {
 			return
 		}
-		if !check || adapter.ValidCookieValue(unsafe.String(unsafe.SliceData(v), len(v))) {
-			found, done = v, true
+		key, value := adapter.TrimParsedCookie(unsafe.String(unsafe.SliceData(k), len(k)), unsafe.String(unsafe.SliceData(v), len(v)))
+		if key == name && (!check || adapter.ValidCookieValue(value)) {
+			found, done = value, true
 		}
 	})
 	return found

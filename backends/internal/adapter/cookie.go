@@ -61,6 +61,20 @@ func unquoteCookie(raw string) string {
 	return raw
 }
 
+// TrimParsedCookie finishes, for a framework whose cookie parser trims
+// only blanks around a name and a value (fasthttp), what net/http's
+// reading does: it trims the rest of the white space (tabs), and then a
+// pair of double quotes around the value, which the framework could not
+// see for the tabs around them. A value the trim leaves as it was is
+// returned as it is: the framework has already removed its quotes.
+func TrimParsedCookie(name, value string) (string, string) {
+	name = trimOWS(name)
+	if t := trimOWS(value); len(t) != len(value) {
+		value = unquoteCookie(t)
+	}
+	return name, value
+}
+
 // ValidCookieValue reports whether v, with any surrounding double quotes
 // already removed, is a cookie value net/http would read: a Cookie
 // method of an adapter whose framework parses cookies itself (Fiber's

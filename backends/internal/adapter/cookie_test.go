@@ -160,3 +160,19 @@ func FuzzValidCookieOctets(f *testing.F) {
 		}
 	})
 }
+
+// TestTrimParsedCookie: after a parser that trims blanks and one pair of
+// quotes (fasthttp), the pair reads as net/http reads the raw cookie.
+func TestTrimParsedCookie(t *testing.T) {
+	for _, tc := range []struct{ key, value, wantKey, wantValue string }{
+		{"s", "v", "s", "v"},
+		{"\ts", "v\t", "s", "v"},
+		{"s", "\t\"v\"\t", "s", "v"}, // quotes the tabs hid from the parser
+		{"s", "\"v\"", "s", "\"v\""}, // untouched: the parser saw no quotes here
+	} {
+		k, v := TrimParsedCookie(tc.key, tc.value)
+		if k != tc.wantKey || v != tc.wantValue {
+			t.Errorf("TrimParsedCookie(%q, %q) = %q, %q; want %q, %q", tc.key, tc.value, k, v, tc.wantKey, tc.wantValue)
+		}
+	}
+}
