@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/authwire/authwire/internal/testclock"
 )
 
 // TestOIDCTokensOutliveTheProcess saves, replaces, deletes and expires
@@ -15,12 +17,8 @@ import (
 // the expired ones gone from the file.
 func TestOIDCTokensOutliveTheProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "authwire.db")
-	clock := time.Now()
-	now := func() time.Time { return clock }
-	s, err := open(path, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock := testclock.New(start)
+	s := openAt(t, path, clock)
 	ctx := context.Background()
 	tok := s.OIDCTokens()
 	load := func(key string) string {
@@ -33,7 +31,7 @@ func TestOIDCTokensOutliveTheProcess(t *testing.T) {
 	}
 	save := func(key, value string, d time.Duration) {
 		t.Helper()
-		if err := tok.Save(ctx, key, []byte(value), clock.Add(d)); err != nil {
+		if err := tok.Save(ctx, key, []byte(value), clock.Now().Add(d)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,17 +53,13 @@ func TestOIDCTokensOutliveTheProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	clock = clock.Add(time.Hour + time.Minute) // "b" and a's first deadline have passed
-	s, err = open(path, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	clock.Advance(time.Hour + time.Minute) // "b" and a's first deadline have passed
+	s = openAt(t, path, clock)
 	tok = s.OIDCTokens()
 	if load("a") != "second" || load("b") != "" {
 		t.Fatalf("after the restart: a=%q b=%q", load("a"), load("b"))
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		if n := tx.Bucket(oidcTokensBucket).Stats().KeyN; n != 1 {
 			t.Errorf("%d records in the file, want 1", n)
 		}
@@ -79,11 +73,11 @@ func TestOIDCTokensOutliveTheProcess(t *testing.T) {
 	}
 
 	// Past its deadline a record is not returned, even before a sweep.
-	clock = clock.Add(time.Hour)
+	clock.Advance(time.Hour)
 	if load("a") != "" {
 		t.Fatal("a record past its deadline was returned")
 	}
-	if err := tok.Save(ctx, "", []byte("x"), clock.Add(time.Hour)); err == nil {
+	if err := tok.Save(ctx, "", []byte("x"), clock.Now().Add(time.Hour)); err == nil {
 		t.Error("a record without a key was saved")
 	}
 }
